@@ -1,0 +1,1 @@
+"""Per-item analysis stages, their registry and the pipeline that runs them."""

@@ -1,0 +1,48 @@
+"""What a stage is: a name, a config, and ``process(items)`` returning results and failures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+from civicpulse.registry import Registry
+from civicpulse.settings import Settings
+
+
+@dataclass
+class AnalysisItem:
+    """One submission as stages see it; earlier stages' outputs accumulate in ``annotations``."""
+
+    id: int
+    text: str
+    language_hint: str | None = None
+    locality: str | None = None
+    annotations: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class StageResult:
+    """Outputs by item id, and failures (item id -> reason) as data, not exceptions."""
+
+    outputs: dict[int, dict[str, Any]] = field(default_factory=dict)
+    failures: dict[int, str] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Stage(Protocol):
+    """A per-item analysis step; it does not know where it runs (worker, CLI or Ray)."""
+
+    name: ClassVar[str]
+
+    def process(self, items: list[AnalysisItem]) -> StageResult:
+        """Analyse a batch."""
+        ...
+
+
+class StageFactory(Protocol):
+    """Builds a stage from settings."""
+
+    def __call__(self, settings: Settings) -> Stage: ...
+
+
+stages: Registry[Stage] = Registry("stage", "civicpulse.stages")

@@ -1,0 +1,63 @@
+"""``create_app(settings)``: the FastAPI service, its routers, middleware and workers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.middleware.sessions import SessionMiddleware
+
+from civicpulse import __version__
+from civicpulse.analysis.worker import WorkerPool
+from civicpulse.api.context import AppContext
+from civicpulse.api.errors import install_error_handlers
+from civicpulse.api.middleware import AuditMiddleware, BodyLimitMiddleware
+from civicpulse.api.routers import health, open311, submissions
+from civicpulse.settings import Settings
+from civicpulse.web import views
+
+
+def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
+    """The whole service for these settings; nothing is shared with other apps."""
+    ctx = AppContext.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ctx.db.upgrade()
+        if run_workers and settings.worker_threads > 0:
+            ctx.workers = WorkerPool(ctx.db, settings)
+            ctx.workers.start()
+        app.state.ready = True
+        try:
+            yield
+        finally:
+            app.state.ready = False
+            if ctx.workers is not None:
+                ctx.workers.stop()
+            ctx.db.dispose()
+
+    app = FastAPI(
+        title="CivicPulse",
+        version=__version__,
+        summary="Citizen feedback intake, analysis and follow-up.",
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    app.state.ready = False
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(submissions.router)
+    app.include_router(open311.router)
+    views.install(app, settings)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="civicpulse_session",
+        same_site="lax",
+        https_only=settings.env == "production",
+        max_age=12 * 3600,
+    )
+    app.add_middleware(AuditMiddleware, db=ctx.db)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,119 @@
+"""What routes need, as typed aliases: the context, a session, the current user."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from civicpulse.api.context import AppContext
+from civicpulse.domain import Role
+from civicpulse.errors import Forbidden, Unauthorized
+from civicpulse.store.tables import UserRow
+from civicpulse.store.users import user_for_token
+
+SESSION_USER_KEY = "user_id"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The signed-in user, as routes see it."""
+
+    id: int
+    email: str
+    role: Role
+    agencies: tuple[str, ...]
+
+    @classmethod
+    def of(cls, row: UserRow) -> Principal:
+        """From a stored user."""
+        return cls(row.id, row.email, Role(row.role), tuple(row.agencies or ()))
+
+    def agency_scope(self) -> tuple[str, ...] | None:
+        """Agencies this user is limited to, or ``None`` for every agency."""
+        return self.agencies if self.role == Role.agency_officer else None
+
+
+def get_context(request: Request) -> AppContext:
+    """The app's context."""
+    return request.app.state.ctx
+
+
+Ctx = Annotated[AppContext, Depends(get_context)]
+
+
+def get_read_session(ctx: Ctx) -> Iterator[Session]:
+    """A read-only session for the request."""
+    with ctx.db.read() as session:
+        yield session
+
+
+ReadSession = Annotated[Session, Depends(get_read_session)]
+
+
+def client_address(request: Request) -> str:
+    """The caller's address, for rate limits and the audit log."""
+    return request.client.host if request.client else "unknown"
+
+
+def optional_user(request: Request, ctx: Ctx) -> Principal | None:
+    """The user of a bearer token or of the session cookie, if any."""
+    header = request.headers.get("authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("use 'Authorization: Bearer <token>'")
+        with ctx.db.read() as session:
+            row = user_for_token(session, token.strip())
+        if row is None:
+            raise Unauthorized("the bearer token is not valid")
+        principal = Principal.of(row)
+    else:
+        user_id = request.session.get(SESSION_USER_KEY) if "session" in request.scope else None
+        if user_id is None:
+            return None
+        with ctx.db.read() as session:
+            row = session.get(UserRow, user_id)
+        if row is None or not row.active:
+            return None
+        principal = Principal.of(row)
+    request.state.actor = principal.email
+    return principal
+
+
+def current_user(user: Annotated[Principal | None, Depends(optional_user)]) -> Principal:
+    """The signed-in user; 401 without one."""
+    if user is None:
+        raise Unauthorized("sign in or send a bearer token")
+    return user
+
+
+CurrentUser = Annotated[Principal, Depends(current_user)]
+OptionalUser = Annotated[Principal | None, Depends(optional_user)]
+
+
+def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
+    """A dependency that admits only users with one of ``roles``."""
+
+    def check(user: CurrentUser) -> Principal:
+        if user.role not in roles:
+            allowed = ", ".join(r.value for r in roles)
+            raise Forbidden(f"this needs one of the roles: {allowed}")
+        return user
+
+    return check
+
+
+Writer = Annotated[Principal, Depends(require_roles(Role.admin, Role.analyst, Role.agency_officer))]
+Admin = Annotated[Principal, Depends(require_roles(Role.admin))]
+
+
+def public_rate_limit(request: Request, ctx: Ctx) -> None:
+    """Count a hit against the public-endpoint limit of this client."""
+    ctx.limiter.check("public", client_address(request))
+
+
+PublicRateLimit = Depends(public_rate_limit)

@@ -1,0 +1,114 @@
+"""ASGI middleware: a cap on request bodies, and the audit of every mutating call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from civicpulse.store.audit import record_audit
+from civicpulse.store.db import Database
+
+MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class BodyLimitMiddleware:
+    """Answers 413 to bodies over ``max_bytes``, declared or streamed, before the app reads them."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._reject(send)
+            return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _TooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await self._reject(send)
+
+    async def _reject(self, send: Send) -> None:
+        body = (
+            b'{"error":{"code":"payload_too_large","message":"request body is larger than '
+            + str(self.max_bytes).encode()
+            + b' bytes"}}'
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+class AuditMiddleware:
+    """Writes an audit event for every mutating call that the route did not audit itself."""
+
+    def __init__(self, app: ASGIApp, db: Database) -> None:
+        self.app = app
+        self.db = db
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in MUTATING:
+            await self.app(scope, receive, send)
+            return
+        status = 500
+
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            state: dict[str, Any] = scope.get("state", {})
+            if not state.get("audited"):
+                await anyio.to_thread.run_sync(self._record, scope, state, status)
+
+    def _record(self, scope: Scope, state: dict[str, Any], status: int) -> None:
+        client = scope.get("client")
+        with self.db.write() as session:
+            record_audit(
+                session,
+                actor=state.get("actor", "anonymous"),
+                action=f"{scope['method']} {scope['path']}"[:100],
+                target=scope["path"][:300],
+                client=client[0] if client else None,
+                status=status,
+            )

@@ -1,0 +1,104 @@
+"""REST: create, read and list submissions; read contact details (audited)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import Field
+
+from civicpulse.api.deps import Ctx, CurrentUser, ReadSession, Writer, client_address
+from civicpulse.domain import (
+    Accepted,
+    CaseStatus,
+    Channel,
+    Contact,
+    Role,
+    SubmissionIn,
+    SubmissionOut,
+    SubmissionPage,
+)
+from civicpulse.errors import Forbidden, Unprocessable
+from civicpulse.intake.service import accept
+from civicpulse.store.audit import record_audit
+from civicpulse.store.contacts import read_contact
+from civicpulse.store.submissions import SubmissionFilter, get_submission, list_submissions
+
+router = APIRouter(prefix="/api/v1/submissions", tags=["submissions"])
+
+Batch = Annotated[list[SubmissionIn], Field(min_length=1)]
+
+
+@router.post("", status_code=201, response_model=Accepted | list[Accepted])
+def create_submissions(
+    body: SubmissionIn | Batch,
+    request: Request,
+    response: Response,
+    ctx: Ctx,
+    user: Writer,
+) -> Accepted | list[Accepted]:
+    """Accept one submission or a list; the same source id (or channel + text) is stored once."""
+    items = body if isinstance(body, list) else [body]
+    if len(items) > ctx.settings.max_batch:
+        raise Unprocessable(f"at most {ctx.settings.max_batch} submissions per request")
+    results = accept(ctx.db, ctx.cipher, items, actor=user.email, client=client_address(request))
+    request.state.audited = True
+    if all(r.duplicate for r in results):
+        response.status_code = 200
+    return results if isinstance(body, list) else results[0]
+
+
+@router.get("/{submission_id}", response_model=SubmissionOut)
+def read_submission(submission_id: int, session: ReadSession, user: CurrentUser) -> SubmissionOut:
+    """One submission with its annotations."""
+    submission = get_submission(session, submission_id)
+    scope = user.agency_scope()
+    if scope is not None and submission.agency not in scope:
+        raise Forbidden("this submission belongs to another agency")
+    return submission
+
+
+@router.get("", response_model=SubmissionPage)
+def search_submissions(
+    session: ReadSession,
+    user: CurrentUser,
+    channel: Channel | None = None,
+    status: CaseStatus | None = None,
+    since: Annotated[datetime | None, Query(alias="from")] = None,
+    until: Annotated[datetime | None, Query(alias="to")] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=100)] = None,
+) -> SubmissionPage:
+    """Newest first, filtered by channel, status, time range (received) and text."""
+    filters = SubmissionFilter(
+        channel=channel.value if channel else None,
+        status=status.value if status else None,
+        since=since,
+        until=until,
+        text=q,
+        agencies=user.agency_scope(),
+    )
+    return list_submissions(session, filters, limit=limit, cursor=cursor)
+
+
+@router.get("/{submission_id}/contact", response_model=Contact)
+def read_submission_contact(submission_id: int, request: Request, ctx: Ctx, user: CurrentUser) -> Contact:
+    """The citizen's contact details: admins and the handling agency's officers only; audited."""
+    with ctx.db.write() as session:
+        submission = get_submission(session, submission_id)
+        handler = user.role == Role.agency_officer and submission.agency in user.agencies
+        if user.role == Role.admin or handler:
+            return read_contact(
+                session, ctx.cipher, submission_id, actor=user.email, client=client_address(request)
+            )
+        record_audit(
+            session,
+            actor=user.email,
+            action="contact.read.denied",
+            target=f"submission:{submission_id}",
+            client=client_address(request),
+            status=403,
+        )
+    raise Forbidden("only the handler of this case may see the citizen's contact details")

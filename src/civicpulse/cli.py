@@ -1,0 +1,214 @@
+"""The ``civicpulse`` command line."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from civicpulse.domain import Channel, Role
+from civicpulse.errors import CivicPulseError
+from civicpulse.settings import Settings
+from civicpulse.store.db import Database
+
+app = typer.Typer(help="CivicPulse: hear citizens at scale.", no_args_is_help=True)
+users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
+token_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(token_app, name="token")
+
+err = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as exc:
+        err.print(f"[red]configuration error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _store(settings: Settings) -> Database:
+    db = Database.from_settings(settings)
+    db.upgrade()
+    return db
+
+
+def _fail(exc: CivicPulseError) -> typer.Exit:
+    err.print(f"[red]error:[/red] {exc.message}")
+    return typer.Exit(1)
+
+
+@app.command()
+def init(
+    admin_email: Annotated[str, typer.Option(help="E-mail of the first admin.")],
+    admin_password: Annotated[str, typer.Option(help="Password of the first admin.")],
+) -> None:
+    """Create or upgrade the database and the first admin (safe to run twice)."""
+    from civicpulse.store.users import create_user
+
+    settings = _settings()
+    db = _store(settings)
+    try:
+        with db.write() as session:
+            user = create_user(session, admin_email, admin_password, Role.admin, exist_ok=True)
+            email = user.email
+    except CivicPulseError as exc:
+        raise _fail(exc) from exc
+    err.print(f"database ready at {settings.database_url}; admin: {email}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int | None, typer.Option(help="Analysis worker threads (default from settings; 0: none).")
+    ] = None,
+) -> None:
+    """Serve the API, Open311, the citizen form and the dashboard, with analysis workers."""
+    import uvicorn
+
+    from civicpulse.api.app import create_app
+
+    settings = _settings()
+    if workers is not None:
+        settings = settings.model_copy(update={"worker_threads": workers})
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", timeout_graceful_shutdown=10)
+
+
+@app.command()
+def worker(
+    threads: Annotated[int | None, typer.Option(help="Worker threads.")] = None,
+    drain: Annotated[bool, typer.Option(help="Process what is queued, then exit.")] = False,
+) -> None:
+    """Run analysis workers (several processes may run at once on PostgreSQL)."""
+    from civicpulse.analysis.pipeline import Pipeline
+    from civicpulse.analysis.worker import Worker, WorkerPool
+    from civicpulse.store.jobs import queue_counts
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    settings = _settings()
+    db = _store(settings)
+    if drain:
+        handled = Worker(db, Pipeline.from_settings(settings), settings).drain()
+        with db.read() as session:
+            counts = queue_counts(session)
+        err.print(f"analysed {handled} submissions; queue: {counts}")
+        return
+    pool = WorkerPool(db, settings, threads)
+    stopped = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopped.set())
+    pool.start()
+    err.print(f"{pool.size} worker threads running; Ctrl-C to stop")
+    stopped.wait()
+    pool.stop()
+
+
+@app.command()
+def ingest(
+    files: Annotated[list[Path], typer.Argument(help="CSV, TSV, XLSX, JSONL, .eml or mbox files.")],
+    channel: Annotated[Channel, typer.Option(help="Channel when a row names none.")] = (Channel.file_import),
+    text_column: Annotated[str | None, typer.Option(help="Column holding the text.")] = None,
+    id_column: Annotated[str | None, typer.Option(help="Column holding the source id.")] = None,
+    time_column: Annotated[str | None, typer.Option(help="Column holding the time.")] = None,
+    locality_column: Annotated[str | None, typer.Option(help="Column holding the place.")] = None,
+    rejects: Annotated[
+        Path | None, typer.Option(help="Write rejected rows (line, reason) to this CSV.")
+    ] = None,
+) -> None:
+    """Import files; good rows are stored, bad rows are reported with their line and reason."""
+    from civicpulse.intake.files import ColumnMapping, import_files
+
+    settings = _settings()
+    db = _store(settings)
+    mapping = ColumnMapping(
+        text=text_column, source_id=id_column, received_at=time_column, locality=locality_column
+    )
+    try:
+        report = import_files(
+            db, settings, files, mapping=mapping, default_channel=channel, rejects_path=rejects, console=err
+        )
+    except CivicPulseError as exc:
+        raise _fail(exc) from exc
+    if report.rejected and not rejects:
+        sys.exit(0)
+
+
+@app.command()
+def export(
+    output: Annotated[Path, typer.Argument(help="File to write: .csv, .jsonl or .parquet.")],
+    include_contact: Annotated[
+        bool, typer.Option(help="Include contact details (audited; handle with care).")
+    ] = False,
+    actor: Annotated[str, typer.Option(help="Who exports, for the audit log.")] = "cli",
+) -> None:
+    """Export submissions with their annotations."""
+    from civicpulse.store.export import export_submissions
+
+    settings = _settings()
+    db = _store(settings)
+    try:
+        count = export_submissions(db, settings, output, include_contact=include_contact, actor=actor)
+    except CivicPulseError as exc:
+        raise _fail(exc) from exc
+    err.print(f"wrote {count} submissions to {output}")
+
+
+@users_app.command("create")
+def users_create(
+    email: str,
+    role: Annotated[Role, typer.Option(help="admin, analyst, agency_officer or viewer.")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True)],
+    agency: Annotated[list[str] | None, typer.Option(help="Agency code (repeatable).")] = None,
+) -> None:
+    """Add a user."""
+    from civicpulse.store.users import create_user
+
+    db = _store(_settings())
+    try:
+        with db.write() as session:
+            create_user(session, email, password, role, agency or [])
+    except CivicPulseError as exc:
+        raise _fail(exc) from exc
+    err.print(f"created {role.value} {email}")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List users."""
+    from civicpulse.store.users import list_users
+
+    db = _store(_settings())
+    table = Table("id", "email", "role", "agencies", "active")
+    with db.read() as session:
+        for row in list_users(session):
+            table.add_row(
+                str(row.id), row.email, row.role, ", ".join(row.agencies or []), "yes" if row.active else "no"
+            )
+    Console().print(table)
+
+
+@token_app.command("create")
+def token_create(
+    user: Annotated[str, typer.Option(help="E-mail of the token's user.")],
+    name: Annotated[str | None, typer.Option(help="A label for the token.")] = None,
+) -> None:
+    """Create an API token and print it alone on stdout (it is shown only once)."""
+    from civicpulse.store.users import create_token, find_user
+
+    db = _store(_settings())
+    try:
+        with db.write() as session:
+            token = create_token(session, find_user(session, user), name)
+    except CivicPulseError as exc:
+        raise _fail(exc) from exc
+    typer.echo(token)

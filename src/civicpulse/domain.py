@@ -1,0 +1,209 @@
+"""Pydantic types shared by every layer; ``extra="forbid"`` at every boundary."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+MAX_TEXT_CHARS = 20_000
+
+
+class Channel(StrEnum):
+    """Where a submission came from."""
+
+    web_form = "web_form"
+    api = "api"
+    open311 = "open311"
+    email = "email"
+    hotline = "hotline"
+    social_media = "social_media"
+    survey = "survey"
+    file_import = "file_import"
+
+
+class CaseStatus(StrEnum):
+    """Handling state of a submission (Open311 knows open and closed)."""
+
+    open = "open"
+    in_progress = "in_progress"
+    closed = "closed"
+
+
+class AnalysisState(StrEnum):
+    """Where a submission stands in the analysis queue."""
+
+    pending = "pending"
+    done = "done"
+    failed = "failed"
+
+
+class Role(StrEnum):
+    """What a user may do."""
+
+    admin = "admin"
+    analyst = "analyst"
+    agency_officer = "agency_officer"
+    viewer = "viewer"
+
+
+_ALLOWED_CONTROLS = {"\t", "\n", "\r"}
+
+
+def check_clean_text(value: str) -> str:
+    """Refuse control characters and lone surrogates; keep everything else byte for byte."""
+    for position, char in enumerate(value):
+        if char in _ALLOWED_CONTROLS:
+            continue
+        category = unicodedata.category(char)
+        if category == "Cc":
+            raise ValueError(f"control character U+{ord(char):04X} at position {position}")
+        if category == "Cs":
+            raise ValueError(f"invalid Unicode (lone surrogate) at position {position}")
+    return value
+
+
+def _check_text(value: str) -> str:
+    if not value.strip():
+        raise ValueError("text is empty")
+    return check_clean_text(value)
+
+
+CleanText = Annotated[str, AfterValidator(check_clean_text)]
+SubmissionText = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS), AfterValidator(_check_text)]
+ShortText = Annotated[str, Field(max_length=500), AfterValidator(check_clean_text)]
+
+
+class Strict(BaseModel):
+    """Base for boundary models: unknown fields are an error."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Contact(Strict):
+    """Contact details a citizen gave; stored apart and encrypted."""
+
+    name: ShortText | None = None
+    phone: Annotated[str, Field(max_length=50), AfterValidator(check_clean_text)] | None = None
+    email: Annotated[str, Field(max_length=254), AfterValidator(check_clean_text)] | None = None
+    address: ShortText | None = None
+
+    def is_empty(self) -> bool:
+        """True when no field holds anything."""
+        return not any((self.name, self.phone, self.email, self.address))
+
+
+class Attachment(Strict):
+    """Metadata of a file that came with a submission (the file itself is not stored here)."""
+
+    filename: ShortText
+    content_type: Annotated[str, Field(max_length=200)] | None = None
+    size_bytes: Annotated[int, Field(ge=0)] | None = None
+    url: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class SubmissionIn(Strict):
+    """One submission as any channel hands it over."""
+
+    text: SubmissionText
+    channel: Channel = Channel.api
+    source_id: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    received_at: datetime | None = None
+    language_hint: Annotated[str, Field(min_length=2, max_length=16)] | None = None
+    locality: ShortText | None = None
+    lat: Annotated[float, Field(ge=-90, le=90)] | None = None
+    long: Annotated[float, Field(ge=-180, le=180)] | None = None
+    service_code: Annotated[str, Field(max_length=100)] | None = None
+    attachments: Annotated[list[Attachment], Field(max_length=20)] = Field(default_factory=list)
+    contact: Contact | None = None
+
+    @field_validator("source_id")
+    @classmethod
+    def _clean_source_id(cls, value: str | None) -> str | None:
+        return None if value is None else check_clean_text(value)
+
+    @field_validator("received_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Accepted(Strict):
+    """What intake answers for each submission."""
+
+    id: int
+    tracking_code: str
+    duplicate: bool
+
+
+class AnnotationOut(Strict):
+    """One stage's output for one submission."""
+
+    stage: str
+    data: dict[str, Any]
+    created_at: datetime
+
+
+class SubmissionEvent(Strict):
+    """One line of a submission's history."""
+
+    at: datetime
+    kind: str
+    detail: dict[str, Any] = Field(default_factory=dict)
+    actor: str | None = None
+
+
+class SubmissionOut(Strict):
+    """A stored submission as the API shows it (contact details never appear here)."""
+
+    id: int
+    tracking_code: str
+    text: str
+    channel: Channel
+    source_id: str | None
+    received_at: datetime
+    created_at: datetime
+    language_hint: str | None
+    locality: str | None
+    lat: float | None
+    long: float | None
+    service_code: str | None
+    status: CaseStatus
+    analysis_state: AnalysisState
+    agency: str | None
+    has_contact: bool
+    attachments: list[Attachment]
+    annotations: dict[str, AnnotationOut] = Field(default_factory=dict)
+
+
+class SubmissionPage(Strict):
+    """A page of submissions and the cursor of the next one."""
+
+    items: list[SubmissionOut]
+    next_cursor: str | None
+
+
+class UserOut(Strict):
+    """A user as admins see it."""
+
+    id: int
+    email: str
+    role: Role
+    agencies: list[str]
+    active: bool
+    created_at: datetime
+
+
+class TrackingStatus(Strict):
+    """What a citizen sees with a tracking code: no text, no contact."""
+
+    tracking_code: str
+    status: CaseStatus
+    received_at: datetime
+    updated_at: datetime
+    agency: str | None

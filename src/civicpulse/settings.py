@@ -1,0 +1,112 @@
+"""One Settings object: environment variables ``CIVICPULSE_*`` and an optional TOML file."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"
+
+DEFAULT_LANGUAGES = [
+    "vi",
+    "en",
+    "fr",
+    "de",
+    "es",
+    "zh",
+    "ja",
+    "ko",
+    "ru",
+    "th",
+    "km",
+    "id",
+    "ms",
+    "tl",
+    "pt",
+    "it",
+    "nl",
+]
+
+
+class Settings(BaseSettings):
+    """Everything configurable, read once and passed explicitly."""
+
+    model_config = SettingsConfigDict(env_prefix="CIVICPULSE_", extra="forbid")
+
+    env: Literal["development", "production"] = "development"
+    database_url: str = "sqlite:///./var/civicpulse.db"
+    secret_key: str = DEV_SECRET_KEY
+    contact_key: str | None = Field(
+        default=None,
+        description="Fernet key for contact details; derived from secret_key when unset.",
+    )
+
+    max_body_bytes: int = 2_000_000
+    max_text_chars: int = 20_000
+    max_batch: int = 500
+    public_rate_limit: str = "20/minute"
+
+    worker_threads: int = 2
+    worker_batch: int = 64
+    worker_poll_seconds: float = 0.5
+    job_max_attempts: int = 5
+    job_retry_base_seconds: float = 2.0
+    job_lease_seconds: float = 120.0
+
+    stages: list[str] = Field(default_factory=lambda: ["language"])
+    languages: list[str] = Field(default_factory=lambda: list(DEFAULT_LANGUAGES))
+    k_anonymity: int = 5
+
+    @model_validator(mode="after")
+    def _refuse_dev_secret_in_production(self) -> Settings:
+        if self.env == "production" and self.secret_key == DEV_SECRET_KEY:
+            raise ValueError(
+                "CIVICPULSE_SECRET_KEY is the development default; set a secret of your own "
+                "for production (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)."
+            )
+        if len(self.secret_key) < 16:
+            raise ValueError("CIVICPULSE_SECRET_KEY must be at least 16 characters long.")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Init arguments win, then the environment, then ``CIVICPULSE_CONFIG`` (a TOML file)."""
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get("CIVICPULSE_CONFIG")
+        if config_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
+        return tuple(sources)
+
+    @property
+    def fernet_key(self) -> bytes:
+        """The key that encrypts contact details at rest."""
+        if self.contact_key:
+            return self.contact_key.encode()
+        digest = hashlib.sha256(b"civicpulse-contact-key\0" + self.secret_key.encode()).digest()
+        return base64.urlsafe_b64encode(digest)
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The database file when the store is SQLite, else ``None``."""
+        prefix = "sqlite:///"
+        if self.database_url.startswith(prefix):
+            return Path(self.database_url[len(prefix) :])
+        return None
