@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     stages: list[str] = Field(default_factory=lambda: ["language"])
     languages: list[str] = Field(default_factory=lambda: list(DEFAULT_LANGUAGES))
     k_anonymity: int = 5
+    taxonomy_file: Path | None = Field(
+        default=None, description="TOML topic taxonomy; the packaged default when unset."
+    )
 
     @model_validator(mode="after")
     def _refuse_dev_secret_in_production(self) -> Settings:
