@@ -44,12 +44,33 @@ class PostgresServer:
 
     def start(self) -> PostgresServer:
         data = self.dir / "data"
-        self._run(str(self.bin / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
-                  "-E", "UTF8", "--no-locale")
-        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off " \
-                  "-c max_connections=300 -c full_page_writes=off"
-        self._run(str(self.bin / "pg_ctl"), "-D", str(data), "-o", options, "-l",
-                  str(self.dir / "log"), "-w", "start")
+        self._run(
+            str(self.bin / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-locale",
+        )
+        options = (
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c max_connections=300 -c full_page_writes=off"
+        )
+        self._run(
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-l",
+            str(self.dir / "log"),
+            "-w",
+            "start",
+        )
         return self
 
     def url(self, database: str = "postgres") -> str:
@@ -60,15 +81,15 @@ class PostgresServer:
         """Create an empty database and return its URL."""
         import psycopg
 
-        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres",
-                             autocommit=True) as conn:
+        with psycopg.connect(
+            f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True
+        ) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
     def stop(self) -> None:
         """Stop the server and remove its files."""
         try:
-            self._run(str(self.bin / "pg_ctl"), "-D", str(self.dir / "data"), "-m", "immediate",
-                      "stop")
+            self._run(str(self.bin / "pg_ctl"), "-D", str(self.dir / "data"), "-m", "immediate", "stop")
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)

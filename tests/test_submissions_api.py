@@ -44,8 +44,11 @@ def test_same_text_without_source_id_is_stored_once_per_channel(live_server: Liv
 
 def test_list_filters_and_cursor_paging(live_server: LiveServer) -> None:
     items = [
-        {"text": f"Phản ánh số {i}", "channel": "hotline" if i % 2 else "email",
-         "received_at": f"2026-10-{i + 1:02d}T08:00:00+07:00"}
+        {
+            "text": f"Phản ánh số {i}",
+            "channel": "hotline" if i % 2 else "email",
+            "received_at": f"2026-10-{i + 1:02d}T08:00:00+07:00",
+        }
         for i in range(7)
     ]
     with live_server.client() as client:
@@ -62,8 +65,10 @@ def test_list_filters_and_cursor_paging(live_server: LiveServer) -> None:
             if not cursor:
                 break
         assert len(seen) == 4 and len(set(seen)) == 4
-        window = client.get("/api/v1/submissions",
-                            params={"from": "2026-10-02T00:00:00+07:00", "to": "2026-10-04T00:00:00+07:00"})
+        window = client.get(
+            "/api/v1/submissions",
+            params={"from": "2026-10-02T00:00:00+07:00", "to": "2026-10-04T00:00:00+07:00"},
+        )
         assert sorted(i["text"] for i in window.json()["items"]) == ["Phản ánh số 1", "Phản ánh số 2"]
         search = client.get("/api/v1/submissions", params={"q": "số 6"}).json()
         assert [i["text"] for i in search["items"]] == ["Phản ánh số 6"]
@@ -74,8 +79,7 @@ def test_list_filters_and_cursor_paging(live_server: LiveServer) -> None:
 def test_contact_is_hidden_encrypted_and_audited(live_server: LiveServer) -> None:
     contact = {"name": "Nguyễn Văn An", "phone": "0912 345 678"}
     with live_server.client() as client:
-        created = client.post("/api/v1/submissions",
-                              json={"text": "Xin hỗ trợ", "contact": contact}).json()
+        created = client.post("/api/v1/submissions", json={"text": "Xin hỗ trợ", "contact": contact}).json()
         public = client.get(f"/api/v1/submissions/{created['id']}").json()
         assert public["has_contact"] is True and "contact" not in public
         revealed = client.get(f"/api/v1/submissions/{created['id']}/contact")

@@ -1,4 +1,4 @@
-"""What the app holds for its lifetime: settings, store, cipher, limiter, workers."""
+"""What the app holds for its lifetime: settings, store, cipher, limiter, taxonomy, workers."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from civicpulse.api.ratelimit import RateLimiter
 from civicpulse.settings import Settings
 from civicpulse.store.contacts import ContactCipher
 from civicpulse.store.db import Database
+from civicpulse.taxonomy import Taxonomy, load_taxonomy
 
 
 @dataclass
@@ -19,14 +20,16 @@ class AppContext:
     db: Database
     cipher: ContactCipher
     limiter: RateLimiter
+    taxonomy: Taxonomy
     workers: WorkerPool | None = field(default=None)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AppContext:
-        """Everything the app needs, built from settings (no I/O but opening the engine)."""
+        """Everything the app needs, built from settings (I/O: the engine and the taxonomy file)."""
         return cls(
             settings=settings,
             db=Database.from_settings(settings),
             cipher=ContactCipher(settings.fernet_key),
             limiter=RateLimiter(settings.public_rate_limit),
+            taxonomy=load_taxonomy(settings.taxonomy_file),
         )

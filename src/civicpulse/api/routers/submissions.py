@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import Field
+from pydantic import Discriminator, Field, Tag
 
 from civicpulse.api.deps import Ctx, CurrentUser, ReadSession, Writer, client_address
 from civicpulse.domain import (
@@ -28,11 +28,15 @@ from civicpulse.store.submissions import SubmissionFilter, get_submission, list_
 router = APIRouter(prefix="/api/v1/submissions", tags=["submissions"])
 
 Batch = Annotated[list[SubmissionIn], Field(min_length=1)]
+OneOrBatch = Annotated[
+    Annotated[SubmissionIn, Tag("one")] | Annotated[Batch, Tag("list")],
+    Discriminator(lambda value: "list" if isinstance(value, list) else "one"),
+]
 
 
 @router.post("", status_code=201, response_model=Accepted | list[Accepted])
 def create_submissions(
-    body: SubmissionIn | Batch,
+    body: OneOrBatch,
     request: Request,
     response: Response,
     ctx: Ctx,

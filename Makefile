@@ -1,0 +1,55 @@
+# CivicPulse: `make demo` runs the whole thing on a fresh machine; `make test` passes the suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DEB_PACKAGES := postgresql chromium fonts-noto-core wrk
+DEMO_DB := var/demo.db
+DEMO_ENV := CIVICPULSE_DATABASE_URL=sqlite:///$(DEMO_DB)
+DEMO_ADMIN := admin@civicpulse.local
+DEMO_PASSWORD := civicpulse-demo
+
+.PHONY: install system-deps test lint demo demo-data serve bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+system-deps:
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+test: install system-deps
+	$(BIN)/ruff check src tests bench
+	$(BIN)/python -m pytest -q
+
+demo-data: install
+	mkdir -p var
+	$(DEMO_ENV) $(BIN)/civicpulse init --admin-email $(DEMO_ADMIN) --admin-password $(DEMO_PASSWORD)
+	$(DEMO_ENV) $(BIN)/civicpulse ingest examples/vietnamese_submissions.jsonl examples/cfpb_sample.jsonl examples/polis_*.jsonl
+	$(DEMO_ENV) $(BIN)/civicpulse worker --drain
+
+demo: demo-data
+	@echo ""
+	@echo "  CivicPulse demo: http://127.0.0.1:8000  (login: $(DEMO_ADMIN) / $(DEMO_PASSWORD))"
+	@echo ""
+	$(DEMO_ENV) $(BIN)/civicpulse serve --host 127.0.0.1 --port 8000
+
+bench: install system-deps
+	$(BIN)/python bench/intake.py
+
+clean:
+	rm -rf var .pytest_cache .ruff_cache
