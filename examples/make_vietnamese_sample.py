@@ -1200,6 +1200,70 @@ Motorbikes are parked all over the sidewalk on {street} street, so pedestrians, 
 parents with strollers, have to walk in the road.
 """
 
+# Texts that lean on pre-2025 names (districts, merged provinces), each with its ward.
+OLD_NAME_TEXTS: tuple[tuple[str, str, str], ...] = (
+    (
+        "Phường Sài Gòn",
+        "Thành phố Hồ Chí Minh",
+        "Nhà tôi ở phường Bến Nghé, quận 1 cũ, nay là phường Sài Gòn. Sổ hồng vẫn ghi địa chỉ "
+        "cũ, ngân hàng yêu cầu giấy xác nhận địa chỉ mới thì tôi xin ở đâu?",
+    ),
+    (
+        "Phường Bến Thành",
+        "Thành phố Hồ Chí Minh",
+        "Khu vực chợ Bến Thành, quận 1 cũ, tối nào cũng có người bán hàng rong chèo kéo khách du "
+        "lịch, vỉa hè bị lấn chiếm hết. Đề nghị phường Bến Thành ra quân xử lý.",
+    ),
+    (
+        "Phường Hà Đông",
+        "Thành phố Hà Nội",
+        "Tôi sinh ra ở Hà Đông, tỉnh Hà Tây cũ, giấy khai sinh vẫn ghi nơi sinh là Hà Tây. Khi khai "
+        "trên cổng dịch vụ công thì hệ thống không có lựa chọn này, xin hỏi phải ghi thế nào?",
+    ),
+    (
+        "Phường Sơn Tây",
+        "Thành phố Hà Nội",
+        "Thành cổ ở thị xã Sơn Tây cũ đang xuống cấp nhiều đoạn, tường thành nứt, cây mọc trên "
+        "mặt thành. Đề nghị thành phố sớm có kế hoạch tu bổ.",
+    ),
+    (
+        "Phường Thủ Dầu Một",
+        "Thành phố Hồ Chí Minh",
+        "Trước đây tôi nộp hồ sơ ở thành phố Thủ Dầu Một, tỉnh Bình Dương, nay về TP.HCM thì kết "
+        "quả trả ở đâu? Gọi tổng đài mỗi người nói một kiểu.",
+    ),
+    (
+        "Xã Lệ Thủy",
+        "Tỉnh Quảng Trị",
+        "Huyện Lệ Thủy, tỉnh Quảng Bình cũ nay thuộc tỉnh Quảng Trị, vậy thẻ bảo hiểm y tế đăng ký "
+        "khám ban đầu ở bệnh viện huyện cũ của tôi còn dùng được không?",
+    ),
+    (
+        "Phường Hải Dương",
+        "Thành phố Hải Phòng",
+        "Tỉnh Hải Dương đã nhập vào Hải Phòng, xe tôi mang biển số 34 thì có phải đi đổi biển "
+        "không, có mất phí không?",
+    ),
+    (
+        "Phường Tam Thắng",
+        "Thành phố Hồ Chí Minh",
+        "Tôi ở thành phố Vũng Tàu, tỉnh Bà Rịa - Vũng Tàu cũ. Giờ xin giấy phép sửa nhà thì nộp ở "
+        "phường hay phải lên sở của TP.HCM?",
+    ),
+    (
+        "Phường Thủ Đức",
+        "Thành phố Hồ Chí Minh",
+        "Tôi ở phường Linh Chiểu, quận Thủ Đức cũ. Qua mấy lần thay đổi địa giới, giấy tờ nhà tôi "
+        "ghi ba kiểu địa chỉ khác nhau, xin hỏi có cần cập nhật không?",
+    ),
+    (
+        "Phường Bắc Giang",
+        "Tỉnh Bắc Ninh",
+        "Tỉnh Bắc Giang cũ sáp nhập vào Bắc Ninh, người dân thành phố Bắc Giang cũ đi làm thủ tục "
+        "ở tỉnh giờ xa hơn nhiều. Đề nghị giữ một điểm tiếp nhận hồ sơ cấp tỉnh ở đây.",
+    ),
+)
+
 # The coordinated campaign (one petition, many near-identical copies).
 CAMPAIGN_WARD = "Xã Phù Lãng"
 CAMPAIGN_PROVINCE = "Tỉnh Bắc Ninh"
@@ -1433,11 +1497,6 @@ def licence_plate(rng: random.Random) -> str:
     if style == 1:
         return f"{code}{letter}-{digits(rng, 5)}"
     return f"{code}-{letter}{rng.randint(1, 9)} {digits(rng, 3)}.{digits(rng, 2)}"
-
-
-def ascii_slug(name: str) -> str:
-    """``"Nguyễn Văn An"`` -> ``"nguyenvanan"``."""
-    return strip_diacritics(name).lower().replace(" ", "")
 
 
 def email_address(rng: random.Random, person: Person) -> str:
@@ -1732,19 +1791,22 @@ def decorate(text: str, channel: str, rng: random.Random, values: dict[str, str]
     return text
 
 
+# Chance that a text is typed without diacritics, per channel (hotline: never).
+STRIP_PROBABILITY: dict[str, float] = {
+    "social_media": 0.34,
+    "web_form": 0.14,
+    "survey": 0.16,
+    "api": 0.12,
+    "open311": 0.12,
+    "email": 0.04,
+}
+
+
 def typing_style(text: str, channel: str, rng: random.Random) -> tuple[str, bool]:
     """Maybe strip diacritics and/or use chat abbreviations; returns (text, stripped)."""
     if channel == "hotline":  # typed by an operator
         return text, False
-    p_strip = {
-        "social_media": 0.31,
-        "web_form": 0.13,
-        "survey": 0.15,
-        "api": 0.11,
-        "open311": 0.11,
-        "email": 0.04,
-    }[channel]
-    stripped = rng.random() < p_strip
+    stripped = rng.random() < STRIP_PROBABILITY[channel]
     p_abbrev = 0.45 if stripped else (0.14 if channel == "social_media" else 0.02)
     if rng.random() < p_abbrev:
         text = chat_abbreviate(text, rng)
@@ -2016,6 +2078,17 @@ ENGLISH_WARDS: dict[str, tuple[str, ...]] = {
 }
 
 
+def old_name_drafts(rng: random.Random) -> list[Draft]:
+    """One submission per ``OLD_NAME_TEXTS`` entry, at a random time."""
+    out = []
+    for ward, province, text in OLD_NAME_TEXTS:
+        channel = weighted(rng, BACKGROUND_CHANNELS)
+        when = at_hour(rng, pick_day(rng, channel), CHANNEL_HOURS[channel])
+        place = pick_place(rng, province, (ward,))
+        out.append(vietnamese_draft(rng, text, place, channel, when, "old_names"))
+    return out
+
+
 def english_drafts(rng: random.Random) -> list[Draft]:
     """Messages in English from foreign residents."""
     provinces = (
@@ -2100,6 +2173,7 @@ def build_drafts(seed: int = SEED) -> list[Draft]:
     drafts += campaign_drafts(rng, 40)
     drafts += rumour_drafts(rng)
     drafts += english_drafts(rng)
+    drafts += old_name_drafts(rng)
     drafts += background_drafts(rng, N_ROWS - len(drafts))
     order = sorted(range(len(drafts)), key=lambda i: (drafts[i].received_at, i))
     return [drafts[i] for i in order]
