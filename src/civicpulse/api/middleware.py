@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import anyio
@@ -26,7 +27,7 @@ class BodyLimitMiddleware:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._reject(send)
+            await self._reject(scope, send)
             return
         received = 0
         started = False
@@ -42,7 +43,7 @@ class BodyLimitMiddleware:
                 if received > self.max_bytes:
                     rejected = True
                     if not started:
-                        await self._reject(send)
+                        await self._reject(scope, send)
                     return {"type": "http.disconnect"}
             return message
 
@@ -56,12 +57,12 @@ class BodyLimitMiddleware:
 
         await self.app(scope, limited_receive, guarded_send)
 
-    async def _reject(self, send: Send) -> None:
-        body = (
-            b'{"error":{"code":"payload_too_large","message":"request body is larger than '
-            + str(self.max_bytes).encode()
-            + b' bytes"}}'
-        )
+    async def _reject(self, scope: Scope, send: Send) -> None:
+        message = f"request body is larger than {self.max_bytes} bytes"
+        if scope["path"].startswith("/open311/"):  # the GeoReport v2 error shape
+            body = json.dumps([{"code": 413, "description": message}]).encode()
+        else:
+            body = json.dumps({"error": {"code": "payload_too_large", "message": message}}).encode()
         await send(
             {
                 "type": "http.response.start",

@@ -172,18 +172,20 @@ async def read_post_form(request: Request) -> dict[str, str]:
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
         raise BadRequest("send the service request as application/x-www-form-urlencoded form data")
-    form = await request.form(max_files=0, max_fields=len(POST_FIELDS) * 2)
+    form = await request.form(max_files=1, max_fields=len(POST_FIELDS) * 2)
     fields: dict[str, str] = {}
     for key in form:
         values = form.getlist(key)
+        if not all(isinstance(value, str) for value in values):
+            await form.close()
+            raise BadRequest("file uploads are not accepted; give media_url instead")
         if key not in POST_FIELDS:
             raise BadRequest(f"unknown field {key!r}; the fields are: {', '.join(sorted(POST_FIELDS))}")
         if len(values) > 1:
             raise BadRequest(f"field {key!r} was given more than once")
-        if not isinstance(values[0], str):
-            raise BadRequest("file uploads are not accepted; give media_url instead")
-        if values[0].strip():
-            fields[key] = values[0]
+        value = str(values[0])
+        if value.strip():
+            fields[key] = value
     return fields
 
 
@@ -356,6 +358,12 @@ def _datetime(params: Any, name: str) -> datetime | None:
         raise BadRequest(f"{name} must be a w3 datetime such as 2026-10-01T00:00:00+07:00") from None
     if value.tzinfo is None:
         raise BadRequest(f"{name} must include a time zone (Z or an offset such as +07:00)")
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:
+        value = datetime.min.replace(tzinfo=UTC)
+    if not 1900 <= value.year <= 9000:
+        raise BadRequest(f"{name} must lie between the years 1900 and 9000")
     return value
 
 
