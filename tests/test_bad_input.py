@@ -135,3 +135,22 @@ def test_unknown_paths_and_methods_are_clean_errors(live_server: LiveServer) -> 
         assert client.get("/api/v1/submissions/999999").status_code == 404
         assert client.delete("/api/v1/submissions/1").status_code == 405
         assert client.get("/api/v1/submissions", params={"limit": 0}).status_code == 422
+
+
+def test_huge_ids_are_422_not_500(live_server: LiveServer) -> None:
+    with live_server.client() as client:
+        assert client.get("/api/v1/submissions/99999999999999999999").status_code == 422
+        assert client.get("/api/v1/submissions/0/contact").status_code == 422
+
+
+def test_api_writes_need_a_bearer_token_not_a_cookie(live_server: LiveServer) -> None:
+    with live_server.client("") as client:
+        login = client.get("/login")
+        token = login.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        signed_in = client.post(
+            "/login",
+            data={"email": "admin@example.org", "password": "admin-password", "csrf_token": token},
+        )
+        assert signed_in.status_code in (200, 303)
+        assert client.get("/api/v1/submissions").status_code == 200  # reads with the cookie work
+        assert client.post("/api/v1/submissions", json={"text": "qua cookie"}).status_code == 401

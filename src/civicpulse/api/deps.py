@@ -16,6 +16,8 @@ from civicpulse.store.tables import UserRow
 from civicpulse.store.users import user_for_token
 
 SESSION_USER_KEY = "user_id"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+API_PREFIX = "/api/"
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,8 @@ def optional_user(request: Request, ctx: Ctx) -> Principal | None:
         principal = Principal.of(row)
     else:
         user_id = request.session.get(SESSION_USER_KEY) if "session" in request.scope else None
+        if _cookie_write_to_api(request):
+            user_id = None  # the JSON API has no CSRF check: writes need a bearer token
         if user_id is None:
             return None
         with ctx.db.read() as session:
@@ -82,6 +86,10 @@ def optional_user(request: Request, ctx: Ctx) -> Principal | None:
         principal = Principal.of(row)
     request.state.actor = principal.email
     return principal
+
+
+def _cookie_write_to_api(request: Request) -> bool:
+    return request.method not in SAFE_METHODS and request.url.path.startswith(API_PREFIX)
 
 
 def current_user(user: Annotated[Principal | None, Depends(optional_user)]) -> Principal:

@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from civicpulse.api.deps import SESSION_USER_KEY
+from civicpulse.domain import SubmissionOut
 from civicpulse.web.csrf import session_csrf_token
 from civicpulse.web.i18n import LANGUAGES, translator
 
@@ -46,6 +47,13 @@ def show_value(value: Any) -> str:
     return str(value)
 
 
+def detected_language(item: SubmissionOut) -> str | None:
+    """The language the analysis found (``language`` annotation), else ``None``."""
+    annotation = item.annotations.get("language")
+    value = annotation.data.get("language") if annotation else None
+    return value if isinstance(value, str) and value else None
+
+
 def page_globals(request: Request) -> dict[str, Any]:
     """What every template sees; names here are reserved (page contexts must not reuse them)."""
     t = translator(request)
@@ -63,7 +71,12 @@ def page_globals(request: Request) -> dict[str, Any]:
 def build_templates() -> Jinja2Templates:
     """The app's templates with their filters and per-request globals."""
     templates = Jinja2Templates(directory=TEMPLATES_DIR, context_processors=[page_globals])
-    templates.env.filters.update(local_time=local_time, excerpt=excerpt, show_value=show_value)
+    templates.env.filters.update(
+        local_time=local_time,
+        excerpt=excerpt,
+        show_value=show_value,
+        detected_language=detected_language,
+    )
     return templates
 
 

@@ -1,17 +1,23 @@
-"""Server-rendered pages (being built)."""
+"""Server-rendered pages: templates, vendored static files and the page routers."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.templating import Jinja2Templates
+from fastapi.staticfiles import StaticFiles
 
 from civicpulse.settings import Settings
+from civicpulse.web import auth_pages, inbox_pages, public_pages
+from civicpulse.web.render import build_templates
 
 WEB_DIR = Path(__file__).parent
 
 
 def install(app: FastAPI, settings: Settings) -> None:
     """Mount templates, static files and page routes on ``app``."""
-    app.state.templates = Jinja2Templates(directory=WEB_DIR / "templates")
+    app.state.templates = build_templates()
+    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+    app.include_router(auth_pages.router)
+    app.include_router(inbox_pages.router)
+    app.include_router(public_pages.router)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import Discriminator, Field, Tag
 
 from civicpulse.api.deps import Ctx, CurrentUser, ReadSession, Writer, client_address
@@ -24,6 +24,8 @@ from civicpulse.intake.service import accept
 from civicpulse.store.audit import record_audit
 from civicpulse.store.contacts import read_contact
 from civicpulse.store.submissions import SubmissionFilter, get_submission, list_submissions
+
+SubmissionId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 router = APIRouter(prefix="/api/v1/submissions", tags=["submissions"])
 
@@ -54,7 +56,7 @@ def create_submissions(
 
 
 @router.get("/{submission_id}", response_model=SubmissionOut)
-def read_submission(submission_id: int, session: ReadSession, user: CurrentUser) -> SubmissionOut:
+def read_submission(submission_id: SubmissionId, session: ReadSession, user: CurrentUser) -> SubmissionOut:
     """One submission with its annotations."""
     submission = get_submission(session, submission_id)
     scope = user.agency_scope()
@@ -88,7 +90,9 @@ def search_submissions(
 
 
 @router.get("/{submission_id}/contact", response_model=Contact)
-def read_submission_contact(submission_id: int, request: Request, ctx: Ctx, user: CurrentUser) -> Contact:
+def read_submission_contact(
+    submission_id: SubmissionId, request: Request, ctx: Ctx, user: CurrentUser
+) -> Contact:
     """The citizen's contact details: admins and the handling agency's officers only; audited."""
     with ctx.db.write() as session:
         submission = get_submission(session, submission_id)

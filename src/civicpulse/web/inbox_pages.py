@@ -1,0 +1,157 @@
+"""The staff inbox (filters, cursor paging, htmx partial updates) and one submission's page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Annotated
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from civicpulse.api.deps import OptionalUser, Principal, ReadSession
+from civicpulse.domain import CaseStatus, Channel, check_clean_text
+from civicpulse.errors import BadRequest, Forbidden, NotFound
+from civicpulse.store.submissions import (
+    SubmissionFilter,
+    count_submissions,
+    get_submission,
+    list_submissions,
+)
+from civicpulse.store.tables import EventRow
+from civicpulse.web.i18n import Translator, translator
+from civicpulse.web.render import DISPLAY_TZ, render
+
+router = APIRouter(include_in_schema=False)
+
+PAGE_SIZE = 25
+MAX_ID = 2**63 - 1
+FilterText = Annotated[str | None, Query(max_length=200)]
+
+
+def _sign_in_first(request: Request) -> Response:
+    """Send an anonymous visitor to the sign-in page (htmx requests get a full-page redirect)."""
+    target = "/login?next=" + quote(request.url.path + ("?" + request.url.query if request.url.query else ""))
+    if request.headers.get("hx-request"):
+        return Response(status_code=200, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)
+
+
+def _is_partial(request: Request) -> bool:
+    """An htmx swap (not a history restore, which needs the whole page)."""
+    return bool(request.headers.get("hx-request")) and not request.headers.get("hx-history-restore-request")
+
+
+@dataclass(frozen=True)
+class InboxForm:
+    """The filter form as typed: what the page shows back and what links carry along."""
+
+    channel: str = ""
+    status: str = ""
+    date_from: str = ""
+    date_to: str = ""
+    q: str = ""
+
+    def query(self, **extra: str) -> str:
+        """The query string of these filters, without empty values."""
+        values = {"channel": self.channel, "status": self.status, "from": self.date_from}
+        values.update({"to": self.date_to, "q": self.q, **extra})
+        return urlencode({key: value for key, value in values.items() if value})
+
+    def to_filter(self, t: Translator, agencies: tuple[str, ...] | None) -> SubmissionFilter:
+        """The store filter; dates are whole local days, ``to`` included."""
+        if self.channel and self.channel not in Channel.__members__:
+            raise BadRequest(t("error.bad_channel", value=self.channel))
+        if self.status and self.status not in CaseStatus.__members__:
+            raise BadRequest(t("error.bad_status", value=self.status))
+        try:
+            check_clean_text(self.q)
+        except ValueError as exc:
+            raise BadRequest(t("err.control", field=t("filter.q"))) from exc
+        since = _local_day(self.date_from, t)
+        until = _local_day(self.date_to, t)
+        return SubmissionFilter(
+            channel=self.channel or None,
+            status=self.status or None,
+            since=since,
+            until=until + timedelta(days=1) if until else None,
+            text=self.q.strip() or None,
+            agencies=agencies,
+        )
+
+
+def _local_day(value: str, t: Translator) -> datetime | None:
+    """Midnight (Vietnam time) of a ``YYYY-MM-DD`` day."""
+    if not value:
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError as exc:
+        raise BadRequest(t("error.bad_date", value=value)) from exc
+    return datetime(day.year, day.month, day.day, tzinfo=DISPLAY_TZ)
+
+
+@router.get("/")
+def inbox(
+    request: Request,
+    session: ReadSession,
+    user: OptionalUser,
+    channel: FilterText = None,
+    status: FilterText = None,
+    date_from: Annotated[str | None, Query(alias="from", max_length=20)] = None,
+    date_to: Annotated[str | None, Query(alias="to", max_length=20)] = None,
+    q: FilterText = None,
+    cursor: Annotated[str | None, Query(max_length=100)] = None,
+) -> Response:
+    """Submissions newest first; an htmx request gets only the rows, pager and count."""
+    if user is None:
+        return _sign_in_first(request)
+    form = InboxForm(channel or "", status or "", date_from or "", date_to or "", q or "")
+    filters = form.to_filter(translator(request), user.agency_scope())
+    page = list_submissions(session, filters, limit=PAGE_SIZE, cursor=cursor or None)
+    context = {
+        "form": form,
+        "items": page.items,
+        "total": count_submissions(session, filters),
+        "next_url": "/?" + form.query(cursor=page.next_cursor) if page.next_cursor else None,
+        "first_url": "/?" + form.query() if cursor else None,
+        "channels": [c.value for c in Channel],
+        "statuses": [s.value for s in CaseStatus],
+        "active": "inbox",
+    }
+    name = "inbox_rows.html" if _is_partial(request) else "inbox.html"
+    return render(request, name, context, headers={"Vary": "HX-Request"})
+
+
+def _can_see(user: Principal, agency: str | None) -> bool:
+    scope = user.agency_scope()
+    return scope is None or agency in scope
+
+
+@router.get("/submissions/{submission_id}")
+def submission_page(
+    request: Request,
+    session: ReadSession,
+    user: OptionalUser,
+    submission_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+) -> Response:
+    """One submission: text, details, attachments, analysis and history (never the contact)."""
+    if user is None:
+        return _sign_in_first(request)
+    t = translator(request)
+    try:
+        submission = get_submission(session, submission_id)
+    except NotFound as exc:
+        raise NotFound(t("error.no_submission", id=submission_id)) from exc
+    if not _can_see(user, submission.agency):
+        raise Forbidden(t("error.other_agency"))
+    events = session.scalars(
+        select(EventRow).where(EventRow.submission_id == submission_id).order_by(EventRow.at, EventRow.id)
+    ).all()
+    history = [{"at": submission.received_at, "kind": "received", "actor": None, "detail": {}}]
+    history += [{"at": e.at, "kind": e.kind, "actor": e.actor, "detail": e.detail or {}} for e in events]
+    history.sort(key=lambda event: event["at"])
+    context = {"submission": submission, "history": history, "active": "inbox"}
+    return render(request, "submission.html", context)

@@ -1,0 +1,128 @@
+"""Public pages: the citizen form (works without JavaScript) and tracking by code."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+
+from civicpulse.api.deps import Ctx, PublicRateLimit, ReadSession, client_address
+from civicpulse.domain import Channel, SubmissionIn, TrackingStatus
+from civicpulse.errors import NotFound
+from civicpulse.intake.service import accept
+from civicpulse.store.submissions import get_by_tracking_code
+from civicpulse.web.csrf import CsrfProtected
+from civicpulse.web.i18n import Translator, translator
+from civicpulse.web.render import render
+
+router = APIRouter(include_in_schema=False)
+
+CONTACT_FIELDS = ("name", "phone", "email")
+TRACKING_CODE = re.compile(r"^[A-Za-z0-9-]{1,32}$")
+_FIELD_LABELS = {
+    "text": "submit.text",
+    "locality": "submit.locality",
+    "name": "submit.name",
+    "phone": "submit.phone",
+    "email": "submit.email",
+}
+
+
+def form_errors(exc: ValidationError, t: Translator) -> list[str]:
+    """Pydantic's errors as sentences a citizen understands, in the page's language."""
+    messages: list[str] = []
+    for error in exc.errors():
+        field = str(error["loc"][-1]) if error["loc"] else "text"
+        label = t(_FIELD_LABELS.get(field, "submit.text"))
+        kind, text = error["type"], str(error.get("msg", ""))
+        if field == "text" and (kind == "string_too_short" or "empty" in text):
+            messages.append(t("err.text_empty"))
+        elif field == "text" and kind == "string_too_long":
+            messages.append(t("err.text_long", max=error.get("ctx", {}).get("max_length", "")))
+        elif kind == "string_too_long":
+            messages.append(t("err.too_long", field=label, max=error.get("ctx", {}).get("max_length", "")))
+        elif "control character" in text or "surrogate" in text:
+            messages.append(t("err.control", field=label))
+        else:
+            messages.append(t("err.invalid", field=label))
+    return list(dict.fromkeys(messages))
+
+
+def _parse(values: dict[str, str], max_chars: int, t: Translator) -> tuple[SubmissionIn | None, list[str]]:
+    """The submission of the form, or the reasons it cannot be accepted."""
+    contact = {key: values[key].strip() for key in CONTACT_FIELDS if values[key].strip()}
+    if len(values["text"]) > max_chars:
+        return None, [t("err.text_long", max=max_chars)]
+    try:
+        item = SubmissionIn(
+            text=values["text"],
+            channel=Channel.web_form,
+            locality=values["locality"].strip() or None,
+            contact=contact or None,
+        )
+    except ValidationError as exc:
+        return None, form_errors(exc, t)
+    return item, []
+
+
+@router.get("/submit")
+def submit_form(request: Request) -> Response:
+    """The empty citizen form."""
+    values = dict.fromkeys(("text", "locality", *CONTACT_FIELDS), "")
+    return render(request, "submit.html", {"values": values, "errors": [], "active": "submit"})
+
+
+@router.post("/submit", dependencies=[PublicRateLimit, CsrfProtected])
+def submit(
+    request: Request,
+    ctx: Ctx,
+    text: Annotated[str, Form()] = "",
+    locality: Annotated[str, Form()] = "",
+    name: Annotated[str, Form()] = "",
+    phone: Annotated[str, Form()] = "",
+    email: Annotated[str, Form()] = "",
+) -> Response:
+    """Accept the feedback through the one intake door and show its tracking code."""
+    values = {"text": text, "locality": locality, "name": name, "phone": phone, "email": email}
+    t = translator(request)
+    item, errors = _parse(values, ctx.settings.max_text_chars, t)
+    if item is None:
+        context: dict[str, Any] = {"values": values, "errors": errors, "active": "submit"}
+        return render(request, "submit.html", context, status_code=422)
+    [result] = accept(
+        ctx.db, ctx.cipher, [item], actor="citizen", client=client_address(request), action="web.submit"
+    )
+    request.state.audited = True
+    return render(request, "thanks.html", {"result": result, "active": "submit"})
+
+
+@router.get("/track")
+def track_form(request: Request, code: str | None = None) -> Response:
+    """A form to type a tracking code; with ``?code=`` it goes to that code's page."""
+    if code and code.strip():
+        return RedirectResponse("/track/" + quote(code.strip().upper(), safe=""), status_code=303)
+    return render(request, "track_form.html", {"active": "track"})
+
+
+@router.get("/track/{code}", dependencies=[PublicRateLimit])
+def track(request: Request, session: ReadSession, code: str) -> Response:
+    """Status, times and agency of one submission: no text, no contact."""
+    t = translator(request)
+    if not TRACKING_CODE.match(code):
+        raise NotFound(t("track.unknown"))
+    try:
+        row = get_by_tracking_code(session, code)
+    except NotFound as exc:
+        raise NotFound(t("track.unknown")) from exc
+    status = TrackingStatus(
+        tracking_code=row.tracking_code,
+        status=row.status,
+        received_at=row.received_at,
+        updated_at=row.updated_at,
+        agency=row.agency,
+    )
+    return render(request, "track.html", {"tracking": status, "active": "track"})
