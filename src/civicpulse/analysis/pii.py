@@ -20,6 +20,7 @@ Decisions:
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -329,7 +330,13 @@ def _ner() -> Callable[[str], list[tuple[str, ...]]] | None:
         from underthesea import ner
     except ImportError:  # optional: names are still found by the patterns
         return None
-    return ner
+    lock = threading.Lock()  # worker threads share one stage; the tagger is not known to be thread-safe
+
+    def locked_ner(sentence: str) -> list[tuple[str, ...]]:
+        with lock:
+            return ner(sentence)
+
+    return locked_ner
 
 
 # ---------------------------------------------------------------------------------------- redaction
