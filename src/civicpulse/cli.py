@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import signal
-import sys
 import threading
 from pathlib import Path
 from typing import Annotated
@@ -122,10 +121,16 @@ def ingest(
     time_column: Annotated[str | None, typer.Option(help="Column holding the time.")] = None,
     locality_column: Annotated[str | None, typer.Option(help="Column holding the place.")] = None,
     rejects: Annotated[
-        Path | None, typer.Option(help="Write rejected rows (line, reason) to this CSV.")
+        Path | None, typer.Option(help="Write rejected rows (file, line, reason) to this CSV.")
     ] = None,
+    actor: Annotated[str | None, typer.Option(help="Who imports, for the audit log.")] = None,
 ) -> None:
-    """Import files; good rows are stored, bad rows are reported with their line and reason."""
+    """Import files; good rows are stored, bad rows are reported with their line and reason.
+
+    Exits with 1 when a file cannot be read at all, or when rows were read and none was good.
+    """
+    import getpass
+
     from civicpulse.intake.files import ColumnMapping, import_files
 
     settings = _settings()
@@ -133,14 +138,25 @@ def ingest(
     mapping = ColumnMapping(
         text=text_column, source_id=id_column, received_at=time_column, locality=locality_column
     )
+    if actor is None:
+        try:
+            actor = f"cli:{getpass.getuser()}"
+        except (KeyError, OSError):
+            actor = "cli:import"
     try:
         report = import_files(
-            db, settings, files, mapping=mapping, default_channel=channel, rejects_path=rejects, console=err
+            db,
+            settings,
+            files,
+            mapping=mapping,
+            default_channel=channel,
+            rejects_path=rejects,
+            console=err,
+            actor=actor,
         )
     except CivicPulseError as exc:
         raise _fail(exc) from exc
-    if report.rejected and not rejects:
-        sys.exit(0)
+    raise typer.Exit(report.exit_code)
 
 
 @app.command()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import unicodedata
+import re
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -50,19 +50,17 @@ class Role(StrEnum):
     viewer = "viewer"
 
 
-_ALLOWED_CONTROLS = {"\t", "\n", "\r"}
+# Unicode categories Cc (control characters) and Cs (surrogates), less tab, newline and return.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def check_clean_text(value: str) -> str:
     """Refuse control characters and lone surrogates; keep everything else byte for byte."""
-    for position, char in enumerate(value):
-        if char in _ALLOWED_CONTROLS:
-            continue
-        category = unicodedata.category(char)
-        if category == "Cc":
-            raise ValueError(f"control character U+{ord(char):04X} at position {position}")
-        if category == "Cs":
-            raise ValueError(f"invalid Unicode (lone surrogate) at position {position}")
+    found = _FORBIDDEN.search(value)
+    if found is not None:
+        char, position = found.group(), found.start()
+        kind = "invalid Unicode (lone surrogate)" if "\ud800" <= char <= "\udfff" else "control character"
+        raise ValueError(f"{kind} U+{ord(char):04X} at position {position}")
     return value
 
 

@@ -155,7 +155,9 @@ def sniff_delimiter(sample: str) -> str:
     return best if counts[best] else ","
 
 
-def _csv_records(lines: _Lines, delimiter: str, width: int | None) -> Iterator[tuple[int, list[str]] | RowError]:
+def _csv_records(
+    lines: _Lines, delimiter: str, width: int | None
+) -> Iterator[tuple[int, list[str]] | RowError]:
     """Records with their first line; a multi-line record that fails is re-read from its 2nd line."""
     reader = csv.reader(lines, delimiter=delimiter)
     while True:

@@ -48,8 +48,12 @@ def dedup_key(item: SubmissionIn, text_hash: str) -> str:
 
 def new_tracking_code() -> str:
     """A short public code such as ``CP-7K3M-9QXD`` (about 40 bits of randomness)."""
-    chars = "".join(secrets.choice(_TRACKING_ALPHABET) for _ in range(8))
-    return f"CP-{chars[:4]}-{chars[4:]}"
+    number = secrets.randbelow(len(_TRACKING_ALPHABET) ** 8)
+    chars = []
+    for _ in range(8):
+        number, digit = divmod(number, len(_TRACKING_ALPHABET))
+        chars.append(_TRACKING_ALPHABET[digit])
+    return f"CP-{''.join(chars[:4])}-{''.join(chars[4:])}"
 
 
 def _insert(session: Session, table: Any) -> Any:
@@ -116,9 +120,9 @@ def accept_submissions(
     created: dict[str, int] = {}
     if rows:
         statement = (
-            _insert(session, SubmissionRow)
+            _insert(session, SubmissionRow.__table__)
             .on_conflict_do_nothing(index_elements=["dedup_key"])
-            .returning(SubmissionRow.dedup_key, SubmissionRow.id)
+            .returning(SubmissionRow.__table__.c.dedup_key, SubmissionRow.__table__.c.id)
         )
         created = dict(session.execute(statement, rows).all())
         lost = [key for key in pending if key not in created]
@@ -130,14 +134,14 @@ def accept_submissions(
             )
         jobs = [{"submission_id": sid, "run_after": now, "created_at": now} for sid in created.values()]
         if jobs:
-            session.execute(insert(JobRow), jobs)
+            session.execute(insert(JobRow.__table__), jobs)
         contacts = [
             {"submission_id": created[key], "ciphertext": cipher.encrypt(item.contact), "created_at": now}
             for key, item in pending.items()
             if key in created and item.contact is not None and not item.contact.is_empty()
         ]
         if contacts:
-            session.execute(insert(ContactRow), contacts)
+            session.execute(insert(ContactRow.__table__), contacts)
     codes = {row["dedup_key"]: row["tracking_code"] for row in rows}
     duplicate_codes = _tracking_codes(session, [existing[k] for k, _, _ in keyed if k in existing])
     results: list[Accepted] = []
