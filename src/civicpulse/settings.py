@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = 2_000_000
     max_text_chars: int = 20_000
     max_batch: int = 500
+    intake_committers: int = Field(
+        default=2, description="Group-commit threads for API intake on PostgreSQL (SQLite: one)."
+    )
+    token_cache_seconds: float = Field(
+        default=30.0, description="How long a bearer token's user is cached (revocation delay)."
+    )
     public_rate_limit: str = "20/minute"
 
     worker_threads: int = 2
@@ -65,6 +71,10 @@ class Settings(BaseSettings):
     job_lease_seconds: float = 120.0
 
     stages: list[str] = Field(default_factory=lambda: ["language"])
+    restore_diacritics: bool = Field(
+        default=True, description="Restore marks of Vietnamese typed without them (for analysis)."
+    )
+    segment_words: bool = Field(default=True, description="Vietnamese word segmentation.")
     languages: list[str] = Field(default_factory=lambda: list(DEFAULT_LANGUAGES))
     k_anonymity: int = 5
     taxonomy_file: Path | None = Field(
