@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     intake_committers: int = Field(
         default=2, description="Group-commit threads for API intake on PostgreSQL (SQLite: one)."
     )
+    intake_group_items: int = Field(
+        default=500, description="Most submissions one group commit of API intake stores at once."
+    )
     token_cache_seconds: float = Field(
         default=30.0, description="How long a bearer token's user is cached (revocation delay)."
     )

@@ -25,6 +25,7 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx.db.upgrade()
+        ctx.intake.start()
         if run_workers and settings.worker_threads > 0:
             ctx.workers = WorkerPool(ctx.db, settings)
             ctx.workers.start()
@@ -33,6 +34,7 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
             yield
         finally:
             app.state.ready = False
+            ctx.intake.stop()
             if ctx.workers is not None:
                 ctx.workers.stop()
             ctx.db.dispose()

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from cachetools import TTLCache
+
 from civicpulse.analysis.worker import WorkerPool
 from civicpulse.api.ratelimit import RateLimiter
+from civicpulse.intake.batcher import IntakeBatcher
 from civicpulse.settings import Settings
 from civicpulse.store.contacts import ContactCipher
 from civicpulse.store.db import Database
@@ -21,15 +24,29 @@ class AppContext:
     cipher: ContactCipher
     limiter: RateLimiter
     taxonomy: Taxonomy
+    intake: IntakeBatcher
+    principals: TTLCache = field(default_factory=lambda: TTLCache(maxsize=10_000, ttl=30))
     workers: WorkerPool | None = field(default=None)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AppContext:
         """Everything the app needs, built from settings (I/O: the engine and the taxonomy file)."""
+        db = Database.from_settings(settings)
+        cipher = ContactCipher(settings.fernet_key)
+        taxonomy = load_taxonomy(settings.taxonomy_file)
+        intake = IntakeBatcher(
+            db,
+            cipher,
+            agency_by_service=taxonomy.agency_by_service(),
+            max_items=settings.intake_group_items,
+            committers=1 if db.is_sqlite else settings.intake_committers,
+        )
         return cls(
             settings=settings,
-            db=Database.from_settings(settings),
-            cipher=ContactCipher(settings.fernet_key),
+            db=db,
+            cipher=cipher,
             limiter=RateLimiter(settings.public_rate_limit),
-            taxonomy=load_taxonomy(settings.taxonomy_file),
+            taxonomy=taxonomy,
+            intake=intake,
+            principals=TTLCache(maxsize=10_000, ttl=settings.token_cache_seconds),
         )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from civicpulse.api.context import AppContext
 from civicpulse.domain import Role
@@ -39,7 +40,7 @@ class Principal:
         return self.agencies if self.role == Role.agency_officer else None
 
 
-def get_context(request: Request) -> AppContext:
+async def get_context(request: Request) -> AppContext:
     """The app's context."""
     return request.app.state.ctx
 
@@ -61,38 +62,53 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def optional_user(request: Request, ctx: Ctx) -> Principal | None:
-    """The user of a bearer token or of the session cookie, if any."""
+async def optional_user(request: Request, ctx: Ctx) -> Principal | None:
+    """The user of a bearer token or of the session cookie, if any (cached for a few seconds)."""
     header = request.headers.get("authorization", "")
     if header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("use 'Authorization: Bearer <token>'")
-        with ctx.db.read() as session:
-            row = user_for_token(session, token.strip())
-        if row is None:
-            raise Unauthorized("the bearer token is not valid")
-        principal = Principal.of(row)
+        key = ("token", token.strip())
+        principal = ctx.principals.get(key)
+        if principal is None:
+            principal = await run_in_threadpool(_principal_for_token, ctx, token.strip())
+            if principal is None:
+                raise Unauthorized("the bearer token is not valid")
+            ctx.principals[key] = principal
     else:
         user_id = request.session.get(SESSION_USER_KEY) if "session" in request.scope else None
         if _cookie_write_to_api(request):
             user_id = None  # the JSON API has no CSRF check: writes need a bearer token
         if user_id is None:
             return None
-        with ctx.db.read() as session:
-            row = session.get(UserRow, user_id)
-        if row is None or not row.active:
-            return None
-        principal = Principal.of(row)
+        principal = ctx.principals.get(("user", user_id))
+        if principal is None:
+            principal = await run_in_threadpool(_principal_for_user, ctx, user_id)
+            if principal is None:
+                return None
+            ctx.principals[("user", user_id)] = principal
     request.state.actor = principal.email
     return principal
+
+
+def _principal_for_token(ctx: AppContext, token: str) -> Principal | None:
+    with ctx.db.read() as session:
+        row = user_for_token(session, token)
+        return None if row is None else Principal.of(row)
+
+
+def _principal_for_user(ctx: AppContext, user_id: int) -> Principal | None:
+    with ctx.db.read() as session:
+        row = session.get(UserRow, user_id)
+        return None if row is None or not row.active else Principal.of(row)
 
 
 def _cookie_write_to_api(request: Request) -> bool:
     return request.method not in SAFE_METHODS and request.url.path.startswith(API_PREFIX)
 
 
-def current_user(user: Annotated[Principal | None, Depends(optional_user)]) -> Principal:
+async def current_user(user: Annotated[Principal | None, Depends(optional_user)]) -> Principal:
     """The signed-in user; 401 without one."""
     if user is None:
         raise Unauthorized("sign in or send a bearer token")
@@ -103,10 +119,10 @@ CurrentUser = Annotated[Principal, Depends(current_user)]
 OptionalUser = Annotated[Principal | None, Depends(optional_user)]
 
 
-def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
+def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that admits only users with one of ``roles``."""
 
-    def check(user: CurrentUser) -> Principal:
+    async def check(user: CurrentUser) -> Principal:
         if user.role not in roles:
             allowed = ", ".join(r.value for r in roles)
             raise Forbidden(f"this needs one of the roles: {allowed}")
@@ -119,7 +135,7 @@ Writer = Annotated[Principal, Depends(require_roles(Role.admin, Role.analyst, Ro
 Admin = Annotated[Principal, Depends(require_roles(Role.admin))]
 
 
-def public_rate_limit(request: Request, ctx: Ctx) -> None:
+async def public_rate_limit(request: Request, ctx: Ctx) -> None:
     """Count a hit against the public-endpoint limit of this client."""
     ctx.limiter.check("public", client_address(request))
 

@@ -48,8 +48,9 @@ class Database:
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
-        else:
-            kwargs.update(pool_size=20, max_overflow=20, pool_pre_ping=True)
+            kwargs.update(pool_size=16, max_overflow=48)
+        else:  # as many connections as request threads, kept open; recycled, not pinged
+            kwargs.update(pool_size=40, max_overflow=0, pool_recycle=1800, pool_timeout=30)
         self.engine = create_engine(url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)

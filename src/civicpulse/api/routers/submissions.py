@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Annotated
 
@@ -20,7 +21,7 @@ from civicpulse.domain import (
     SubmissionPage,
 )
 from civicpulse.errors import Forbidden, Unprocessable
-from civicpulse.intake.service import accept
+from civicpulse.intake.service import IntakeRequest
 from civicpulse.store.audit import record_audit
 from civicpulse.store.contacts import read_contact
 from civicpulse.store.submissions import SubmissionFilter, get_submission, list_submissions
@@ -37,7 +38,7 @@ OneOrBatch = Annotated[
 
 
 @router.post("", status_code=201, response_model=Accepted | list[Accepted])
-def create_submissions(
+async def create_submissions(
     body: OneOrBatch,
     request: Request,
     response: Response,
@@ -48,7 +49,8 @@ def create_submissions(
     items = body if isinstance(body, list) else [body]
     if len(items) > ctx.settings.max_batch:
         raise Unprocessable(f"at most {ctx.settings.max_batch} submissions per request")
-    results = accept(ctx.db, ctx.cipher, items, actor=user.email, client=client_address(request))
+    pending = ctx.intake.submit(IntakeRequest(items=items, actor=user.email, client=client_address(request)))
+    results = await asyncio.wrap_future(pending)
     request.state.audited = True
     if all(r.duplicate for r in results):
         response.status_code = 200
