@@ -94,6 +94,7 @@ def worker(
     from civicpulse.store.jobs import queue_counts
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     settings = _settings()
     db = _store(settings)
     if drain:

@@ -29,7 +29,6 @@ DEFAULT_LANGUAGES = [
     "ko",
     "ru",
     "th",
-    "km",
     "id",
     "ms",
     "tl",
