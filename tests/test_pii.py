@@ -7,7 +7,7 @@ import time
 import pytest
 
 from civicpulse.analysis.base import AnalysisItem, Stage
-from civicpulse.analysis.pii import PiiStage, public_spans, redact
+from civicpulse.analysis.pii import PiiStage, redact
 from civicpulse.analysis.pipeline import Pipeline
 from tests.conftest import make_settings
 
@@ -185,10 +185,11 @@ def test_stage_output_shape_reads_normalised_text_and_reports_failures() -> None
     result = stage.process(items)
     assert result.outputs[1] == {
         "redacted_text": "Gọi [PHONE] nhé",
-        "spans": [{"type": "PHONE", "start": 4, "end": 14, "text": "0912345678"}],
+        "spans": [{"type": "PHONE", "start": 4, "end": 14}],
+        "_found": [{"type": "PHONE", "start": 4, "end": 14, "text": "0912345678"}],
     }
     assert result.outputs[2]["redacted_text"] == "Anh [PERSON] gọi"
-    assert public_spans(result.outputs[2]) == [{"type": "PERSON", "start": 4, "end": 18}]
+    assert result.outputs[2]["spans"] == [{"type": "PERSON", "start": 4, "end": 18}]
     assert set(result.failures) == {3} and "TypeError" in result.failures[3]
 
 

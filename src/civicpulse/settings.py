@@ -72,7 +72,7 @@ class Settings(BaseSettings):
     job_retry_base_seconds: float = 2.0
     job_lease_seconds: float = 120.0
 
-    stages: list[str] = Field(default_factory=lambda: ["language"])
+    stages: list[str] = Field(default_factory=lambda: ["language", "normalize", "pii", "places"])
     restore_diacritics: bool = Field(
         default=True, description="Restore marks of Vietnamese typed without them (for analysis)."
     )

@@ -33,6 +33,9 @@ class Stage(Protocol):
     """A per-item analysis step; it does not know where it runs (worker, CLI or Ray)."""
 
     name: ClassVar[str]
+    # Optional: output keys that later stages of the same run may read but that are never stored
+    # (e.g. text that still holds personal data). Keys starting with "_" go to private stores.
+    # transient: ClassVar[frozenset[str]]
 
     def process(self, items: list[AnalysisItem]) -> StageResult:
         """Analyse a batch."""

@@ -66,16 +66,16 @@ class RedactionResult:
     spans: tuple[PiiSpan, ...]
 
     def as_output(self) -> dict[str, Any]:
-        """The stage's output: redacted text and spans with their original values."""
+        """The stage's output: redacted text and spans; the values themselves under ``_found``.
+
+        Keys that start with ``_`` are private: the worker moves them to the encrypted store and
+        never writes them into annotations.
+        """
         return {
             "redacted_text": self.redacted_text,
-            "spans": [{"type": s.type, "start": s.start, "end": s.end, "text": s.text} for s in self.spans],
+            "spans": [{"type": s.type, "start": s.start, "end": s.end} for s in self.spans],
+            "_found": [{"type": s.type, "start": s.start, "end": s.end, "text": s.text} for s in self.spans],
         }
-
-
-def public_spans(output: dict[str, Any]) -> list[dict[str, Any]]:
-    """The spans of a stage output without their values (what may be stored beside the text)."""
-    return [{"type": s["type"], "start": s["start"], "end": s["end"]} for s in output.get("spans", [])]
 
 
 # ------------------------------------------------------------------------------------------ lexicon

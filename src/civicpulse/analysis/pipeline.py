@@ -22,6 +22,9 @@ class Pipeline:
 
     def __init__(self, stage_list: list[Stage]) -> None:
         self.stages = stage_list
+        self._transient = {
+            stage.name: frozenset(getattr(stage, "transient", frozenset())) for stage in stage_list
+        }
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Pipeline:
@@ -32,6 +35,11 @@ class Pipeline:
     def stage_names(self) -> list[str]:
         """Names of the stages, in order."""
         return [stage.name for stage in self.stages]
+
+    def storable(self, stage_name: str, output: dict[str, Any]) -> dict[str, Any]:
+        """The part of a stage's output that may be stored (its transient keys removed)."""
+        transient = self._transient.get(stage_name, frozenset())
+        return {key: value for key, value in output.items() if key not in transient}
 
     def run(self, items: list[AnalysisItem]) -> PipelineResult:
         """Analyse a batch; failures are data (item id -> reason), never exceptions."""

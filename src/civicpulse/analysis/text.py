@@ -259,10 +259,13 @@ class NormalizeStage:
     """Normalised text for analysis, with diacritics restored and word segments for Vietnamese.
 
     Reads the ``language`` stage's output when present (else the caller's hint, else a
-    syllable check). Output: ``{"text", "restored", "tokens"}``.
+    syllable check). Output: ``{"text", "restored", "tokens"}``; ``text`` and ``tokens`` still
+    hold personal data (redaction runs after this stage), so they serve the stages of the same run
+    and are never stored.
     """
 
     name: ClassVar[str] = "normalize"
+    transient: ClassVar[frozenset[str]] = frozenset({"text", "tokens"})
 
     def __init__(self, settings: Settings) -> None:
         self.restore = bool(getattr(settings, "restore_diacritics", True))

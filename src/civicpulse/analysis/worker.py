@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,11 +14,17 @@ from sqlalchemy.orm import Session
 from civicpulse.analysis.base import AnalysisItem
 from civicpulse.analysis.pipeline import Pipeline
 from civicpulse.settings import Settings
+from civicpulse.store.contacts import ContactCipher, save_found_pii
 from civicpulse.store.db import Database
 from civicpulse.store.jobs import ClaimedJob, claim_jobs, fail_job, finish_job
 from civicpulse.store.tables import AnnotationRow, EventRow, SubmissionRow, utcnow
 
 log = logging.getLogger(__name__)
+
+PrivateStore = Callable[[Session, ContactCipher, int, Any], None]
+
+# Where private stage outputs go instead of the annotations table.
+PRIVATE_OUTPUTS: dict[str, PrivateStore] = {"_found": save_found_pii}
 
 
 class Worker:
@@ -26,6 +34,7 @@ class Worker:
         self.db = db
         self.pipeline = pipeline
         self.settings = settings
+        self.cipher = ContactCipher(settings.fernet_key)
         self._stop = threading.Event()
 
     def stop(self) -> None:
@@ -79,7 +88,9 @@ class Worker:
             if not finish_job(session, job):
                 return
             now = utcnow()
-            for stage, data in outputs.items():
+            for stage, output in outputs.items():
+                kept = self.pipeline.storable(stage, output)
+                data = self._keep_private(session, job.submission_id, stage, kept)
                 existing = session.scalar(
                     select(AnnotationRow).where(
                         AnnotationRow.submission_id == job.submission_id,
@@ -100,6 +111,18 @@ class Worker:
                     detail={"stages": sorted(outputs)},
                 )
             )
+
+    def _keep_private(self, session: Session, submission_id: int, stage: str, output: dict) -> dict:
+        """Hand private keys (``_found``, ...) to their stores; return what annotations may hold."""
+        public = {}
+        for key, value in output.items():
+            if not key.startswith("_"):
+                public[key] = value
+            elif key in PRIVATE_OUTPUTS:
+                PRIVATE_OUTPUTS[key](session, self.cipher, submission_id, value)
+            else:
+                log.warning("stage %s: private output %s has no store and is dropped", stage, key)
+        return public
 
     def run_forever(self) -> None:
         """Poll for jobs until ``stop()``; errors in one batch never end the loop."""

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy.orm import Session
 
 from civicpulse.domain import Contact
 from civicpulse.errors import NotFound
 from civicpulse.store.audit import record_audit
-from civicpulse.store.tables import ContactRow
+from civicpulse.store.tables import ContactRow, FoundPiiRow, utcnow
 
 
 class ContactCipher:
@@ -20,6 +23,17 @@ class ContactCipher:
     def encrypt(self, contact: Contact) -> bytes:
         """Ciphertext of the contact as JSON."""
         return self._fernet.encrypt(contact.model_dump_json(exclude_none=True).encode())
+
+    def encrypt_json(self, value: Any) -> bytes:
+        """Ciphertext of any JSON value."""
+        return self._fernet.encrypt(json.dumps(value, ensure_ascii=False).encode())
+
+    def decrypt_json(self, ciphertext: bytes) -> Any:
+        """A JSON value back from ``encrypt_json``."""
+        try:
+            return json.loads(self._fernet.decrypt(ciphertext))
+        except InvalidToken as exc:
+            raise RuntimeError("data cannot be decrypted with the configured key") from exc
 
     def decrypt(self, ciphertext: bytes) -> Contact:
         """The contact back; a wrong key is an error, never garbage."""
@@ -51,3 +65,35 @@ def read_contact(
     if row is None:
         raise NotFound(f"submission {submission_id} has no contact details")
     return cipher.decrypt(row.ciphertext)
+
+
+def save_found_pii(
+    session: Session, cipher: ContactCipher, submission_id: int, found: list[dict[str, Any]]
+) -> None:
+    """Keep what redaction found in a text, encrypted; a re-analysis replaces it."""
+    row = session.get(FoundPiiRow, submission_id)
+    if not found:
+        if row is not None:
+            session.delete(row)
+        return
+    ciphertext = cipher.encrypt_json(found)
+    if row is None:
+        session.add(FoundPiiRow(submission_id=submission_id, ciphertext=ciphertext, created_at=utcnow()))
+    else:
+        row.ciphertext, row.created_at = ciphertext, utcnow()
+
+
+def read_found_pii(
+    session: Session, cipher: ContactCipher, submission_id: int, *, actor: str, client: str | None
+) -> list[dict[str, Any]]:
+    """Personal data found in a submission's text (type, offsets, value); every call is audited."""
+    row = session.get(FoundPiiRow, submission_id)
+    record_audit(
+        session,
+        actor=actor,
+        action="text_pii.read",
+        target=f"submission:{submission_id}",
+        client=client,
+        status=200,
+    )
+    return [] if row is None else cipher.decrypt_json(row.ciphertext)

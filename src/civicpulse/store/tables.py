@@ -187,3 +187,15 @@ class AuditRow(Base):
     client: Mapped[str | None] = mapped_column(String(100))
     status: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class FoundPiiRow(Base):
+    """Personal data found in a submission's text by redaction, encrypted like contact details."""
+
+    __tablename__ = "text_pii"
+
+    submission_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True
+    )
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
