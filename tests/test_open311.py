@@ -335,3 +335,22 @@ def test_public_endpoints_are_rate_limited(db_url: str) -> None:
         assert_spec_error(limited, 429, "too many requests")
         assert "Retry-After" in limited.headers
         assert_spec_error(posted, 429, "too many requests")
+
+
+def test_public_listing_redacts_personal_data(live_server: LiveServer) -> None:
+    text = "Cột điện đổ trước nhà, gọi tôi số 0912 345 678 hoặc email an.nguyen@example.com"
+    with httpx.Client(base_url=live_server.url, timeout=30) as client:
+        created = client.post(
+            "/open311/v2/requests.json",
+            data={
+                "api_key": live_server.admin_token,
+                "service_code": "utilities",
+                "address_string": "Phường Bến Thành, Thành phố Hồ Chí Minh",
+                "description": text,
+            },
+        )
+        assert created.status_code == 201, created.text
+        code = created.json()[0]["service_request_id"]
+        public = client.get(f"/open311/v2/requests/{code}.json").json()[0]
+    assert "0912" not in public["description"] and "example.com" not in public["description"]
+    assert "[PHONE]" in public["description"] and "[EMAIL]" in public["description"]

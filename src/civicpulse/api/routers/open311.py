@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from civicpulse.analysis.pii import redact
 from civicpulse.api.context import AppContext
 from civicpulse.api.deps import Ctx, PublicRateLimit, ReadSession, client_address
 from civicpulse.domain import Attachment, CaseStatus, Channel, Contact, Role, SubmissionIn
@@ -63,9 +64,8 @@ _XML_ITEMS = {"attributes": "attribute"}
 
 
 def public_description(text: str) -> str:
-    """The text of a request as Open311 shows it publicly: the one place where redaction plugs in."""
-    # TODO(redaction): strip contact details (phones, e-mails, ID numbers) once a PII stage exists.
-    return text
+    """The text of a request as Open311 shows it publicly: personal data replaced by placeholders."""
+    return redact(text).redacted_text
 
 
 # ---------------------------------------------------------------------------- rendering
