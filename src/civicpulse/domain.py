@@ -205,3 +205,20 @@ class TrackingStatus(Strict):
     received_at: datetime
     updated_at: datetime
     agency: str | None
+
+
+class AnalysisOut(Strict):
+    """What the analysis stages produce for one text (``POST /api/v1/analyze``)."""
+
+    language: str | None
+    text_restored: str
+    redacted_text: str | None
+    pii: list[dict[str, Any]]
+    topic: dict[str, Any] | None
+    sentiment: dict[str, Any] | None
+    urgency: dict[str, Any] | None
+    places: list[dict[str, Any]]
+    toxicity: dict[str, Any] | None
+    duplicate_of: int | None = None
+    campaign: dict[str, Any] | None = None
+    stages: dict[str, dict[str, Any]] = Field(default_factory=dict)

@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     job_lease_seconds: float = 120.0
 
     stages: list[str] = Field(default_factory=lambda: ["language", "normalize", "pii", "places"])
+    analyze_stages: list[str] | None = Field(
+        default=None, description="Stages of POST /api/v1/analyze; the worker's stages when unset."
+    )
     restore_diacritics: bool = Field(
         default=True, description="Restore marks of Vietnamese typed without them (for analysis)."
     )

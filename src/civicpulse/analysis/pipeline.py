@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +68,23 @@ class Pipeline:
         for item in live:
             result.outputs[item.id] = dict(item.annotations)
         return result
+
+
+class LazyPipeline:
+    """Builds the analysis pipeline once, on first use (models load lazily)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._pipeline: Pipeline | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Pipeline:
+        """The pipeline of ``settings.analyze_stages``."""
+        with self._lock:
+            if self._pipeline is None:
+                stages = self.settings.analyze_stages or self.settings.stages
+                self._pipeline = Pipeline.from_settings(self.settings.model_copy(update={"stages": stages}))
+            return self._pipeline
 
 
 def _one_by_one(stage: Stage, items: list[AnalysisItem], batch_error: Exception) -> Any:

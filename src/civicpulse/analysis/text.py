@@ -278,9 +278,11 @@ class NormalizeStage:
         result = StageResult()
         for item in items:
             language = _language_of(item)
+            # Decide on the text as typed: expanded abbreviations ("ko" -> "không") bring marks in.
+            unmarked = language == "vi" and diacritics.needs_restoration(fold_whitespace(item.text))
             text = normalize_text(item.text, language)
             restored = False
-            if language == "vi" and self.restore and diacritics.needs_restoration(text):
+            if unmarked and self.restore:
                 text, restored = diacritics.restore(text), True
             if language == "vi" and self.segment:
                 tokens = segment.segment(text)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from cachetools import TTLCache
 
+from civicpulse.analysis.pipeline import LazyPipeline
 from civicpulse.analysis.worker import WorkerPool
 from civicpulse.api.ratelimit import RateLimiter
 from civicpulse.intake.batcher import IntakeBatcher
@@ -25,6 +26,7 @@ class AppContext:
     limiter: RateLimiter
     taxonomy: Taxonomy
     intake: IntakeBatcher
+    analysis: LazyPipeline
     principals: TTLCache = field(default_factory=lambda: TTLCache(maxsize=10_000, ttl=30))
     workers: WorkerPool | None = field(default=None)
 
@@ -48,5 +50,6 @@ class AppContext:
             limiter=RateLimiter(settings.public_rate_limit),
             taxonomy=taxonomy,
             intake=intake,
+            analysis=LazyPipeline(settings),
             principals=TTLCache(maxsize=10_000, ttl=settings.token_cache_seconds),
         )
