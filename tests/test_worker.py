@@ -55,3 +55,17 @@ def test_full_stage_list_analyses_and_protects_personal_data(settings: Settings,
     with db.read() as session:
         actions = [(a.actor, a.action) for a in session.scalars(select(AuditRow))]
     assert ("handler@example.org", "text_pii.read") in actions
+
+
+def test_embed_stage_vectors_go_to_their_table(settings: Settings, db: Database) -> None:
+    from civicpulse.store.vectors import load_vectors
+
+    settings = settings.model_copy(update={"stages": ["language", "normalize", "pii", "embed"]})
+    cipher = ContactCipher(settings.fernet_key)
+    [accepted] = accept(db, cipher, [SubmissionIn(text=TEXT)], actor="t", client=None)
+    assert Worker(db, Pipeline.from_settings(settings), settings).drain() == 1
+    with db.read() as session:
+        embed = get_submission(session, accepted.id).annotations["embed"].data
+        ids, vectors = load_vectors(session, embed["model"])
+    assert "_vector" not in embed and embed["dim"] == 384
+    assert list(ids) == [accepted.id] and vectors.shape == (1, 384)

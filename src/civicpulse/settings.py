@@ -76,6 +76,18 @@ class Settings(BaseSettings):
     analyze_stages: list[str] | None = Field(
         default=None, description="Stages of POST /api/v1/analyze; the worker's stages when unset."
     )
+    embedder: str = Field(default="bundled", description="bundled, sentence-transformers or openai.")
+    embedding_model: str | None = Field(
+        default=None, description="Model name (openai) or local model directory (sentence-transformers)."
+    )
+    embedding_endpoint: str | None = Field(default=None, description="OpenAI-compatible base URL.")
+    embedding_api_key: str | None = None
+    embedding_batch: int = 64
+    embedding_threads: int = Field(default=0, description="Engine threads of the bundled model (0: all).")
+    embedding_max_tokens: int = 128
+    embedding_dim: int | None = None
+    embedding_cache_size: int = 10_000
+    embedding_store_cache: bool = True
     restore_diacritics: bool = Field(
         default=True, description="Restore marks of Vietnamese typed without them (for analysis)."
     )

@@ -18,13 +18,23 @@ from civicpulse.store.contacts import ContactCipher, save_found_pii
 from civicpulse.store.db import Database
 from civicpulse.store.jobs import ClaimedJob, claim_jobs, fail_job, finish_job
 from civicpulse.store.tables import AnnotationRow, EventRow, SubmissionRow, utcnow
+from civicpulse.store.vectors import save_vectors
 
 log = logging.getLogger(__name__)
 
-PrivateStore = Callable[[Session, ContactCipher, int, Any], None]
+PrivateStore = Callable[[Session, ContactCipher, int, dict[str, Any]], None]
 
-# Where private stage outputs go instead of the annotations table.
-PRIVATE_OUTPUTS: dict[str, PrivateStore] = {"_found": save_found_pii}
+
+def _store_found_pii(session: Session, cipher: ContactCipher, submission_id: int, output: dict) -> None:
+    save_found_pii(session, cipher, submission_id, output["_found"])
+
+
+def _store_vector(session: Session, cipher: ContactCipher, submission_id: int, output: dict) -> None:
+    save_vectors(session, output["model"], [(submission_id, output["_vector"], output["content_hash"])])
+
+
+# Where private stage outputs go instead of the annotations table (the store gets the whole output).
+PRIVATE_OUTPUTS: dict[str, PrivateStore] = {"_found": _store_found_pii, "_vector": _store_vector}
 
 
 class Worker:
@@ -119,7 +129,7 @@ class Worker:
             if not key.startswith("_"):
                 public[key] = value
             elif key in PRIVATE_OUTPUTS:
-                PRIVATE_OUTPUTS[key](session, self.cipher, submission_id, value)
+                PRIVATE_OUTPUTS[key](session, self.cipher, submission_id, output)
             else:
                 log.warning("stage %s: private output %s has no store and is dropped", stage, key)
         return public
