@@ -43,17 +43,24 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="CIVICPULSE_", extra="forbid")
 
-    env: Literal["development", "production"] = "development"
-    database_url: str = "sqlite:///./var/civicpulse.db"
-    secret_key: str = DEV_SECRET_KEY
+    env: Literal["development", "production"] = Field(
+        default="development", description="production refuses development secrets; cookies need HTTPS."
+    )
+    database_url: str = Field(
+        default="sqlite:///./var/civicpulse.db",
+        description="SQLAlchemy URL: a SQLite file or postgresql+psycopg://user@host/db.",
+    )
+    secret_key: str = Field(
+        default=DEV_SECRET_KEY,
+        description="Signs session cookies; 16+ characters; must be set in production.",
+    )
     contact_key: str | None = Field(
-        default=None,
-        description="Fernet key for contact details; derived from secret_key when unset.",
+        default=None, description="Fernet key for contact details; derived from secret_key when unset."
     )
 
-    max_body_bytes: int = 2_000_000
-    max_text_chars: int = 20_000
-    max_batch: int = 500
+    max_body_bytes: int = Field(default=2_000_000, description="Larger request bodies get 413.")
+    max_text_chars: int = Field(default=20_000, description="Longest submission text accepted.")
+    max_batch: int = Field(default=500, description="Most submissions in one POST.")
     intake_committers: int = Field(
         default=2, description="Group-commit threads for API intake on PostgreSQL (SQLite: one)."
     )
@@ -63,16 +70,25 @@ class Settings(BaseSettings):
     token_cache_seconds: float = Field(
         default=30.0, description="How long a bearer token's user is cached (revocation delay)."
     )
-    public_rate_limit: str = "20/minute"
+    public_rate_limit: str = Field(
+        default="20/minute", description="Per-client limit on /submit, /track and Open311."
+    )
 
-    worker_threads: int = 2
-    worker_batch: int = 64
-    worker_poll_seconds: float = 0.5
-    job_max_attempts: int = 5
-    job_retry_base_seconds: float = 2.0
-    job_lease_seconds: float = 120.0
+    worker_threads: int = Field(default=2, description="Analysis threads inside `civicpulse serve`.")
+    worker_batch: int = Field(default=64, description="Jobs a worker claims at once.")
+    worker_poll_seconds: float = Field(default=0.5, description="Pause of an idle worker between polls.")
+    job_max_attempts: int = Field(default=5, description="Tries before a job is marked failed.")
+    job_retry_base_seconds: float = Field(
+        default=2.0, description="First retry delay; doubled at each further try."
+    )
+    job_lease_seconds: float = Field(
+        default=120.0, description="A claimed job whose worker died is run again after this long."
+    )
 
-    stages: list[str] = Field(default_factory=lambda: ["language", "normalize", "pii", "places"])
+    stages: list[str] = Field(
+        default_factory=lambda: ["language", "normalize", "pii", "places"],
+        description="Per-item analysis stages run by workers, in order, by registered name.",
+    )
     analyze_stages: list[str] | None = Field(
         default=None, description="Stages of POST /api/v1/analyze; the worker's stages when unset."
     )
@@ -81,19 +97,24 @@ class Settings(BaseSettings):
         default=None, description="Model name (openai) or local model directory (sentence-transformers)."
     )
     embedding_endpoint: str | None = Field(default=None, description="OpenAI-compatible base URL.")
-    embedding_api_key: str | None = None
-    embedding_batch: int = 64
+    embedding_api_key: str | None = Field(default=None, description="Bearer key of the embedding endpoint.")
+    embedding_batch: int = Field(default=64, description="Texts per embedding call.")
     embedding_threads: int = Field(default=0, description="Engine threads of the bundled model (0: all).")
-    embedding_max_tokens: int = 128
-    embedding_dim: int | None = None
-    embedding_cache_size: int = 10_000
-    embedding_store_cache: bool = True
+    embedding_max_tokens: int = Field(default=128, description="Texts are cut to this many tokens.")
+    embedding_dim: int | None = Field(default=None, description="Expected width of endpoint vectors.")
+    embedding_cache_size: int = Field(default=10_000, description="Vectors kept in memory by content hash.")
+    embedding_store_cache: bool = Field(
+        default=True, description="Reuse stored vectors of the same text before computing."
+    )
     restore_diacritics: bool = Field(
         default=True, description="Restore marks of Vietnamese typed without them (for analysis)."
     )
     segment_words: bool = Field(default=True, description="Vietnamese word segmentation.")
-    languages: list[str] = Field(default_factory=lambda: list(DEFAULT_LANGUAGES))
-    k_anonymity: int = 5
+    languages: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_LANGUAGES),
+        description="Languages the detector chooses among (ISO 639-1).",
+    )
+    k_anonymity: int = Field(default=5, description="Groups of fewer people are suppressed in reports.")
     taxonomy_file: Path | None = Field(
         default=None, description="TOML topic taxonomy; the packaged default when unset."
     )

@@ -44,11 +44,11 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
-            path = url.split("///", 1)[-1]
+            path = url.split("///", 1)[-1] if "///" in url else ""
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
-            kwargs.update(pool_size=16, max_overflow=48)
+                kwargs.update(pool_size=16, max_overflow=48)
         else:  # as many connections as request threads, kept open; recycled, not pinged
             kwargs.update(pool_size=40, max_overflow=0, pool_recycle=1800, pool_timeout=30)
         self.engine = create_engine(url, **kwargs)
