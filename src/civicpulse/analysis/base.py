@@ -20,6 +20,17 @@ class AnalysisItem:
     annotations: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
+def analysis_text(item: AnalysisItem) -> str:
+    """The text analysis reads: redacted if the PII stage ran, else normalised, else as received."""
+    pii = item.annotations.get("pii") or {}
+    if isinstance(pii.get("redacted_text"), str):
+        return str(pii["redacted_text"])
+    normalized = item.annotations.get("normalize") or {}
+    if isinstance(normalized.get("text"), str):
+        return str(normalized["text"])
+    return item.text
+
+
 @dataclass
 class StageResult:
     """Outputs by item id, and failures (item id -> reason) as data, not exceptions."""

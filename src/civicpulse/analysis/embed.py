@@ -12,8 +12,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy.orm import Session
 
-from civicpulse.analysis.base import AnalysisItem, StageResult
-from civicpulse.analysis.features import analysis_text
+from civicpulse.analysis.base import AnalysisItem, StageResult, analysis_text
 from civicpulse.embeddings import (
     CachedEmbedder,
     Embedder,
