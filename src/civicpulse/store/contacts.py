@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import re
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -19,6 +22,20 @@ class ContactCipher:
 
     def __init__(self, key: bytes) -> None:
         self._fernet = Fernet(key)
+        self._sender_secret = hashlib.sha256(b"civicpulse-sender-key\0" + key).digest()
+
+    def sender_key(self, contact: Contact | None) -> str | None:
+        """A keyed hash that is equal for the same e-mail or phone, so that analysis can count
+        distinct senders without seeing who they are; ``None`` without either."""
+        if contact is None:
+            return None
+        if contact.email and contact.email.strip():
+            identity = "email:" + contact.email.strip().lower()
+        elif contact.phone and (digits := re.sub(r"\D", "", contact.phone)):
+            identity = "phone:" + re.sub(r"^(?:84|0)", "", digits)
+        else:
+            return None
+        return hmac.new(self._sender_secret, identity.encode(), hashlib.sha256).hexdigest()
 
     def encrypt(self, contact: Contact) -> bytes:
         """Ciphertext of the contact as JSON."""

@@ -80,6 +80,7 @@ class SubmissionRow(Base):
     analysis_state: Mapped[str] = mapped_column(String(16), default="pending")
     agency: Mapped[str | None] = mapped_column(String(100), index=True)
     has_contact: Mapped[bool] = mapped_column(default=False)
+    sender_key: Mapped[str | None] = mapped_column(String(64), index=True)
     attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
 
