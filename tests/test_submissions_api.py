@@ -108,3 +108,27 @@ def test_requires_a_valid_token(live_server: LiveServer) -> None:
         response = client.get("/api/v1/submissions")
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "unauthorized"
+
+
+def test_raw_text_only_for_admins_and_the_handling_agency(live_server: LiveServer) -> None:
+    from civicpulse.analysis.pipeline import Pipeline
+    from civicpulse.analysis.worker import Worker
+
+    text = "Tôi là Trần Thị Mai, số 0987 654 321, xin sửa đèn đường."
+    with live_server.client() as client:
+        created = client.post("/api/v1/submissions", json={"text": text, "service_code": "utilities"}).json()
+    settings = live_server.settings.model_copy(update={"stages": ["language", "normalize", "pii"]})
+    Worker(live_server.db, Pipeline.from_settings(settings), settings).drain()
+    viewer = live_server.user_token("viewer2@example.org", Role.viewer)
+    officer = live_server.user_token("officer@example.org", Role.agency_officer, ("so-ct",))
+    with live_server.client(viewer) as client:
+        seen = client.get(f"/api/v1/submissions/{created['id']}").json()
+        listed = client.get("/api/v1/submissions").json()["items"][0]
+    assert seen["text"] is None and listed["text"] is None
+    assert "0987" not in seen["redacted_text"] and "[PHONE]" in seen["redacted_text"]
+    with live_server.client(officer) as client:
+        handled = client.get(f"/api/v1/submissions/{created['id']}").json()
+    with live_server.client() as client:
+        admin_view = client.get(f"/api/v1/submissions/{created['id']}").json()
+    assert handled["agency"] == "so-ct" and handled["text"] == text
+    assert admin_view["text"] == text

@@ -157,11 +157,16 @@ class SubmissionEvent(Strict):
 
 
 class SubmissionOut(Strict):
-    """A stored submission as the API shows it (contact details never appear here)."""
+    """A stored submission as the API shows it (contact details never appear here).
+
+    ``text`` is the text exactly as received, shown only to admins and the handling agency
+    (``None`` for others); ``redacted_text`` is what everyone may read, once redaction ran.
+    """
 
     id: int
     tracking_code: str
-    text: str
+    text: str | None
+    redacted_text: str | None = None
     channel: Channel
     source_id: str | None
     received_at: datetime

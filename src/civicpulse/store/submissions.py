@@ -171,6 +171,7 @@ def to_out(row: SubmissionRow, annotations: Sequence[AnnotationRow] = ()) -> Sub
         id=row.id,
         tracking_code=row.tracking_code,
         text=row.text,
+        redacted_text=_redacted_text(annotations),
         channel=row.channel,
         source_id=row.source_id,
         received_at=row.received_at,
@@ -189,6 +190,13 @@ def to_out(row: SubmissionRow, annotations: Sequence[AnnotationRow] = ()) -> Sub
             a.stage: AnnotationOut(stage=a.stage, data=a.data, created_at=a.created_at) for a in annotations
         },
     )
+
+
+def _redacted_text(annotations: Sequence[AnnotationRow]) -> str | None:
+    for annotation in annotations:
+        if annotation.stage == "pii" and isinstance(annotation.data.get("redacted_text"), str):
+            return annotation.data["redacted_text"]
+    return None
 
 
 def get_submission(session: Session, submission_id: int) -> SubmissionOut:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from civicpulse.api.deps import OptionalUser, Principal, ReadSession
 from civicpulse.domain import CaseStatus, Channel, check_clean_text
 from civicpulse.errors import BadRequest, Forbidden, NotFound
+from civicpulse.privacy import shown_to
 from civicpulse.store.submissions import (
     SubmissionFilter,
     count_submissions,
@@ -113,7 +114,7 @@ def inbox(
     page = list_submissions(session, filters, limit=PAGE_SIZE, cursor=cursor or None)
     context = {
         "form": form,
-        "items": page.items,
+        "items": [shown_to(item, user) for item in page.items],
         "total": count_submissions(session, filters),
         "next_url": "/?" + form.query(cursor=page.next_cursor) if page.next_cursor else None,
         "first_url": "/?" + form.query() if cursor else None,
@@ -153,5 +154,5 @@ def submission_page(
     history = [{"at": submission.received_at, "kind": "received", "actor": None, "detail": {}}]
     history += [{"at": e.at, "kind": e.kind, "actor": e.actor, "detail": e.detail or {}} for e in events]
     history.sort(key=lambda event: event["at"])
-    context = {"submission": submission, "history": history, "active": "inbox"}
+    context = {"submission": shown_to(submission, user), "history": history, "active": "inbox"}
     return render(request, "submission.html", context)

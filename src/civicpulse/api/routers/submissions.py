@@ -22,6 +22,7 @@ from civicpulse.domain import (
 )
 from civicpulse.errors import Forbidden, Unprocessable
 from civicpulse.intake.service import IntakeRequest
+from civicpulse.privacy import shown_to
 from civicpulse.store.audit import record_audit
 from civicpulse.store.contacts import read_contact
 from civicpulse.store.submissions import SubmissionFilter, get_submission, list_submissions
@@ -64,7 +65,7 @@ def read_submission(submission_id: SubmissionId, session: ReadSession, user: Cur
     scope = user.agency_scope()
     if scope is not None and submission.agency not in scope:
         raise Forbidden("this submission belongs to another agency")
-    return submission
+    return shown_to(submission, user)
 
 
 @router.get("", response_model=SubmissionPage)
@@ -88,7 +89,8 @@ def search_submissions(
         text=q,
         agencies=user.agency_scope(),
     )
-    return list_submissions(session, filters, limit=limit, cursor=cursor)
+    page = list_submissions(session, filters, limit=limit, cursor=cursor)
+    return page.model_copy(update={"items": [shown_to(item, user) for item in page.items]})
 
 
 @router.get("/{submission_id}/contact", response_model=Contact)
