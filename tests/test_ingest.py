@@ -15,14 +15,17 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
+from sqlalchemy import text as sql
+from sqlalchemy.exc import DBAPIError
 
 from civicpulse.domain import Channel
-from civicpulse.intake.files import ColumnMapping, ImportReport, import_files, parse_time
+from civicpulse.intake.files import ColumnMapping, ImportReport, import_files
+from civicpulse.intake.mapping import parse_time
 from civicpulse.intake.tabular import Row, RowError, read_delimited
 from civicpulse.settings import Settings
 from civicpulse.store.contacts import ContactCipher
 from civicpulse.store.db import Database
-from civicpulse.store.tables import AuditRow, ContactRow, SubmissionRow
+from civicpulse.store.tables import AuditRow, ContactRow, JobRow, SubmissionRow
 
 VIETNAMESE = "Đường Nguyễn Huệ bị ngập sâu sau mưa, xin chính quyền xử lý."
 HOSTILE = [
@@ -153,6 +156,64 @@ def test_reimport_stores_nothing_new(db: Database, settings: Settings, tmp_path:
     with db.read() as session:
         audits = session.scalar(select(func.count(AuditRow.id)).where(AuditRow.action == "import.file"))
     assert audits == 6  # one per batch of 10: 3 per import
+
+
+def test_batches_are_stored_in_file_order_with_every_rejection_reported(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    rows = [["source_id", "text"], *([f"s{i}", "   " if i % 7 == 3 else f"phản ánh {i}"] for i in range(95))]
+    rejects = tmp_path / "rejects.csv"
+    report = run_import(
+        db, settings, write_csv(tmp_path / "many.csv", rows), batch_size=10, rejects_path=rejects
+    )
+    good = [f"s{i}" for i in range(95) if i % 7 != 3]
+    assert (report.read, report.stored, report.rejected) == (95, len(good), 95 - len(good))
+    assert [row.source_id for row in stored(db)] == good  # ids follow the file order
+    with rejects.open(encoding="utf-8", newline="") as handle:
+        lines = [int(row["line"]) for row in csv.DictReader(handle)]
+    assert lines == [i + 2 for i in range(95) if i % 7 == 3]  # the header is line 1
+    with db.read() as session:
+        assert session.scalar(select(func.count(JobRow.id))) == len(good)
+
+
+def _refuse_text(db: Database, text: str) -> None:
+    """A trigger that makes the database refuse one text: a real failure in the middle of an import."""
+    with db.write() as session:
+        if db.dialect == "sqlite":
+            session.execute(
+                sql(
+                    "CREATE TRIGGER refuse BEFORE INSERT ON submissions "
+                    f"WHEN NEW.text = '{text}' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+                )
+            )
+            return
+        session.execute(
+            sql(
+                "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                f"IF NEW.text = '{text}' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$"
+            )
+        )
+        session.execute(
+            sql("CREATE TRIGGER refuse BEFORE INSERT ON submissions FOR EACH ROW EXECUTE FUNCTION refuse()")
+        )
+
+
+def test_a_failing_batch_stops_the_import_and_a_rerun_completes_it(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    rows = [["source_id", "text"], *([f"s{i}", "boom" if i == 25 else f"phản ánh {i}"] for i in range(50))]
+    path = write_csv(tmp_path / "fails.csv", rows)
+    _refuse_text(db, "boom")
+    with pytest.raises(DBAPIError, match="refused"):
+        run_import(db, settings, path, batch_size=10)
+    assert [row.source_id for row in stored(db)] == [f"s{i}" for i in range(20)]  # batches 1-2 only
+    with db.write() as session:
+        session.execute(sql("DROP TRIGGER refuse" + ("" if db.dialect == "sqlite" else " ON submissions")))
+    again = run_import(db, settings, path, batch_size=10)
+    assert (again.stored, again.files[0].duplicates) == (30, 20)
+    assert [row.source_id for row in stored(db)] == [f"s{i}" for i in range(50)]
+    with db.read() as session:
+        assert session.scalar(select(func.count(JobRow.id))) == 50
 
 
 def test_xlsx_first_sheet_with_date_cells(db: Database, settings: Settings, tmp_path: Path) -> None:

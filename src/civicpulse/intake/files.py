@@ -8,20 +8,15 @@ Rows that cannot be read or validated are reported with their file, line and rea
 from __future__ import annotations
 
 import csv
-import json
-import re
+import gc
 import time
-import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
-from zoneinfo import ZoneInfo
 
-from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress, ProgressColumn, Task, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -29,10 +24,10 @@ from rich.text import Text
 
 from civicpulse.domain import Channel, SubmissionIn
 from civicpulse.intake.mail import is_mbox, read_eml, read_mbox
+from civicpulse.intake.mapping import ColumnMapping, MappingError, RowMapper
 from civicpulse.intake.service import accept
 from civicpulse.intake.tabular import (
     Record,
-    Row,
     RowError,
     UnreadableFile,
     read_delimited,
@@ -43,9 +38,11 @@ from civicpulse.settings import Settings
 from civicpulse.store.contacts import ContactCipher
 from civicpulse.store.db import Database
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-BATCH_SIZE = 2_000
+__all__ = ["ColumnMapping", "ImportReport", "import_files"]
+
+BATCH_SIZE = 5_000  # rows per transaction: fewer commits write fewer index pages twice
 SHOWN_REJECTIONS = 20
+GC_ALLOCATIONS = 100_000
 
 # --- which file is read how ------------------------------------------------------------------
 
@@ -83,199 +80,25 @@ def file_kind(path: Path) -> FileKind:
     raise UnreadableFile(f"{path.name}: unknown file type {path.suffix or '(no suffix)'!r}; known: {known}")
 
 
-# --- column mapping --------------------------------------------------------------------------
+# --- reading and mapping --------------------------------------------------------------------
+
+Entry = SubmissionIn | RowError  # a valid record, or a refused one with its line and reason
 
 
-@dataclass(frozen=True)
-class ColumnMapping:
-    """Which column holds which field; ``None`` means guess from the header."""
-
-    text: str | None = None
-    source_id: str | None = None
-    received_at: str | None = None
-    locality: str | None = None
-    channel: str | None = None
-    language_hint: str | None = None
-    name: str | None = None
-    phone: str | None = None
-    email: str | None = None
-
-
-# Header names (lower case, without diacritics, ``_`` for spaces) that stand for a field.
-_ALIAS_WORDS = {
-    "text": "content body message noi_dung phan_anh y_kien mo_ta description comment",
-    "source_id": "id ma ma_so ma_phan_anh reference ref",
-    "received_at": "date time datetime timestamp created_at ngay thoi_gian ngay_gui ngay_nhan ngay_tiep_nhan",
-    "locality": "address dia_chi tinh tinh_thanh tinh_thanh_pho location dia_ban",
-    "channel": "kenh",
-    "language_hint": "language lang ngon_ngu",
-    "name": "ho_ten ho_va_ten full_name ten nguoi_gui",
-    "phone": "sdt so_dien_thoai dien_thoai tel telephone phone_number",
-    "email": "e_mail mail thu_dien_tu",
-}
-ALIASES: dict[str, tuple[str, ...]] = {key: tuple(words.split()) for key, words in _ALIAS_WORDS.items()}
-SUBMISSION_FIELDS = tuple(SubmissionIn.model_fields)
-CONTACT_FIELDS = ("name", "phone", "email")
-_STRING_FIELDS = ("source_id", "channel", "language_hint", "locality", "service_code")
-
-
-def header_key(name: str) -> str:
-    """A header name folded for matching: ``Nội dung`` -> ``noi_dung``."""
-    folded = unicodedata.normalize("NFD", name.strip().lower().replace("đ", "d"))
-    folded = "".join(c for c in folded if unicodedata.category(c) != "Mn")
-    return re.sub(r"[^a-z0-9]+", "_", folded).strip("_")
-
-
-class MappingError(ValueError):
-    """The columns do not fit: no text column, or a named column is missing."""
-
-
-def resolve_columns(mapping: ColumnMapping, columns: Sequence[str]) -> dict[str, str]:
-    """Field -> column: named columns first, then exact field names, then known header names."""
-    resolved: dict[str, str] = {}
-    for spec in fields(mapping):
-        named = getattr(mapping, spec.name)
-        if named is not None:
-            if named not in columns:
-                raise MappingError(f"column {named!r} is not in the file; columns: {', '.join(columns)}")
-            resolved[spec.name] = named
-    used = set(resolved.values())
-    by_key = {header_key(column): column for column in reversed(columns)}
-    for target in (*SUBMISSION_FIELDS, *CONTACT_FIELDS):
-        if target in resolved:
+def mapped_records(path: Path, mapper: RowMapper) -> Iterator[Entry]:
+    """Every record of the file in order, validated or refused; ``UnreadableFile`` if it cannot be read."""
+    kind = file_kind(path)
+    for record in kind.read(path):
+        if isinstance(record, RowError):
+            yield record
             continue
-        for key in (target, *ALIASES.get(target, ())):
-            column = by_key.get(key)
-            if column is not None and column not in used:
-                resolved[target] = column
-                used.add(column)
-                break
-    if "text" not in resolved:
-        raise MappingError(
-            f"no text column among {', '.join(columns) or '(none)'}; name it with --text-column"
-        )
-    return resolved
-
-
-# --- values ----------------------------------------------------------------------------------
-
-_VN_TIME = re.compile(
-    r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?", re.ASCII
-)
-_EPOCH = re.compile(r"-?\d{9,11}(\.\d+)?", re.ASCII)
-
-
-def parse_time(value: Any) -> datetime:
-    """ISO 8601, ``dd/mm/yyyy [HH:MM[:SS]]``, epoch seconds or a spreadsheet date; naive means Vietnam."""
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, date):
-        moment = datetime(value.year, value.month, value.day)
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        moment = _from_epoch(float(value))
-    else:
-        raw = str(value).strip()
-        if _EPOCH.fullmatch(raw):
-            moment = _from_epoch(float(raw))
-        elif match := _VN_TIME.fullmatch(raw):
-            day, month, year, hour, minute, second = (int(g) if g else 0 for g in match.groups())
-            moment = datetime(year, month, day, hour, minute, second)
-        else:
-            try:
-                moment = datetime.fromisoformat(raw)
-            except ValueError:
-                raise ValueError(
-                    f"cannot read {raw[:40]!r} as a time (ISO 8601, dd/mm/yyyy [HH:MM[:SS]] or epoch seconds)"
-                ) from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=LOCAL_TZ)
-
-
-def _from_epoch(seconds: float) -> datetime:
-    try:
-        return datetime.fromtimestamp(seconds, UTC)
-    except (OverflowError, OSError) as exc:
-        raise ValueError(f"epoch seconds {seconds} are out of range") from exc
-
-
-def _as_string(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))  # spreadsheets store 1234 as 1234.0
-    return str(value).strip()
-
-
-def _as_json(value: Any) -> Any:
-    if isinstance(value, str):
         try:
-            return json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"not valid JSON ({exc.msg})") from None
-    return value
-
-
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-class RowMapper:
-    """Turns a record's fields into a ``SubmissionIn``, or a readable reason why not."""
-
-    def __init__(self, mapping: ColumnMapping, default_channel: Channel, max_text_chars: int) -> None:
-        self.mapping = mapping
-        self.default_channel = default_channel
-        self.max_text_chars = max_text_chars
-        self._resolved: dict[tuple[str, ...], dict[str, str]] = {}
-
-    def columns_for(self, keys: tuple[str, ...]) -> dict[str, str]:
-        """The resolved mapping for records with these keys (cached per key set)."""
-        found = self._resolved.get(keys)
-        if found is None:
-            found = self._resolved[keys] = resolve_columns(self.mapping, keys)
-        return found
-
-    def build(self, row: Row) -> SubmissionIn | str:
-        """The validated submission, or the reason the row is refused."""
-        columns = self.columns_for(tuple(row.fields))
-        data: dict[str, Any] = {"channel": self.default_channel}
-        contact: dict[str, Any] = {}
-        try:
-            for target, column in columns.items():
-                value = row.fields.get(column)
-                if target == "text":
-                    data["text"] = value if isinstance(value, str) or value is None else _as_string(value)
-                elif _blank(value):
-                    continue
-                elif target in CONTACT_FIELDS:
-                    contact[target] = _as_string(value)
-                elif target in _STRING_FIELDS:
-                    data[target] = _as_string(value).lower() if target == "channel" else _as_string(value)
-                elif target == "received_at":
-                    data[target] = parse_time(value)
-                elif target in ("contact", "attachments"):
-                    data[target] = _as_json(value)
-                else:
-                    data[target] = value
-        except ValueError as exc:
-            return f"{target}: {exc}"
-        if contact:
-            data["contact"] = {**(data.get("contact") or {}), **contact}
-        text = data.get("text")
-        if _blank(text):
-            return "text: the text is empty"
-        if len(text) > self.max_text_chars:
-            return f"text: String should have at most {self.max_text_chars} characters"
-        try:
-            return SubmissionIn.model_validate(data)
-        except ValidationError as exc:
-            return validation_reason(exc)
-
-
-def validation_reason(exc: ValidationError) -> str:
-    """Pydantic errors as one line: ``text: String should have at most 20000 characters``."""
-    parts = []
-    for error in exc.errors(include_url=False):
-        where = ".".join(str(part) for part in error["loc"]) or "row"
-        parts.append(f"{where}: {error['msg']}")
-    return "; ".join(parts)
+            item = mapper.build(record)
+        except MappingError as exc:
+            if kind.headed:
+                raise UnreadableFile(f"{path.name}: {exc}") from exc
+            item = str(exc)
+        yield RowError(record.line, item) if isinstance(item, str) else item
 
 
 # --- reports ---------------------------------------------------------------------------------
@@ -397,7 +220,7 @@ def import_files(
         console=console,
         disable=console is None,
     )
-    with _open_rejects(rejects_path) as handle, progress:
+    with _open_rejects(rejects_path) as handle, progress, _rare_collections():
         rejects = _Rejects(handle, report)
         for path in files:
             file_report = FileReport(Path(path))
@@ -422,6 +245,22 @@ def import_files(
     return report
 
 
+@contextmanager
+def _rare_collections() -> Iterator[None]:
+    """Run the cycle collector every ``GC_ALLOCATIONS`` allocations instead of every 700.
+
+    An import allocates millions of short-lived containers; with the default threshold the
+    collector traced the survivors of each batch over and over and took a third of the time
+    (measured: 1.7 of 4.8 s CPU for 100,000 rows). Reference counting frees them anyway.
+    """
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], GC_ALLOCATIONS), *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+
+
 def _import_file(
     file_report: FileReport,
     mapper: RowMapper,
@@ -431,23 +270,13 @@ def _import_file(
     progress: Progress,
     task: Any,
 ) -> None:
-    kind = file_kind(file_report.path)
     batch: list[SubmissionIn] = []
-    for record in kind.read(file_report.path):
+    for entry in mapped_records(file_report.path, mapper):
         file_report.read += 1
-        if isinstance(record, RowError):
-            rejects.add(file_report, record.line, record.reason)
+        if isinstance(entry, RowError):
+            rejects.add(file_report, entry.line, entry.reason)
             continue
-        try:
-            item = mapper.build(record)
-        except MappingError as exc:
-            if kind.headed:
-                raise UnreadableFile(f"{file_report.path.name}: {exc}") from exc
-            item = str(exc)
-        if isinstance(item, str):
-            rejects.add(file_report, record.line, item)
-            continue
-        batch.append(item)
+        batch.append(entry)
         if len(batch) >= batch_size:
             store(batch)
             batch = []

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import itertools
 import json
 import unicodedata
 import zipfile
@@ -99,8 +100,11 @@ def open_text(path: Path) -> Iterator[str]:
     encoding = detect_encoding(path)
     nfc = codecs.lookup(encoding).name == "cp1258"
     with path.open(encoding=encoding, newline="") as handle:
+        if not nfc:
+            yield from handle
+            return
         for line in handle:
-            yield unicodedata.normalize("NFC", line) if nfc else line
+            yield unicodedata.normalize("NFC", line)
 
 
 # --- delimited text --------------------------------------------------------------------------
@@ -209,7 +213,7 @@ def read_delimited(path: Path, *, delimiter: str | None = None) -> Iterator[Reco
     if not "".join(sample_lines).strip():
         raise UnreadableFile(f"{path.name}: the file is empty; a header row is required")
     delimiter = delimiter or sniff_delimiter("".join(sample_lines))
-    lines = _Lines(_chain(sample_lines, text))
+    lines = _Lines(itertools.chain(sample_lines, text))
     records = _csv_records(lines, delimiter, None)
     first = next(records, None)
     if not isinstance(first, tuple):
@@ -220,11 +224,6 @@ def read_delimited(path: Path, *, delimiter: str | None = None) -> Iterator[Reco
             yield record
         else:
             yield Row(record[0], dict(zip(header, record[1], strict=True)))
-
-
-def _chain(head: list[str], rest: Iterator[str]) -> Iterator[str]:
-    yield from head
-    yield from rest
 
 
 # --- XLSX ------------------------------------------------------------------------------------

@@ -6,17 +6,17 @@ import base64
 import hashlib
 import secrets
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from civicpulse.domain import (
     Accepted,
+    AnalysisState,
     AnnotationOut,
     Attachment,
     CaseStatus,
@@ -25,8 +25,9 @@ from civicpulse.domain import (
     SubmissionPage,
 )
 from civicpulse.errors import BadRequest, NotFound
+from civicpulse.store import bulk
 from civicpulse.store.contacts import ContactCipher
-from civicpulse.store.tables import AnnotationRow, ContactRow, JobRow, SubmissionRow, utcnow
+from civicpulse.store.tables import AnnotationRow, SubmissionRow, utcnow
 
 _TRACKING_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 
@@ -56,21 +57,12 @@ def new_tracking_code() -> str:
     return f"CP-{''.join(chars[:4])}-{''.join(chars[4:])}"
 
 
-def _insert(session: Session, table: Any) -> Any:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(table)
-    if dialect == "sqlite":
-        return sqlite.insert(table)
-    return insert(table)
-
-
 def accept_submissions(
     session: Session,
     items: Sequence[SubmissionIn],
     cipher: ContactCipher,
     *,
-    default_agency: dict[str, str] | None = None,
+    default_agency: Mapping[str, str] | None = None,
 ) -> list[Accepted]:
     """Store new submissions with their analysis jobs; return one result per item, in order.
 
@@ -78,91 +70,82 @@ def accept_submissions(
     existing id comes back with ``duplicate=True``. The caller's transaction makes it atomic.
     """
     now = utcnow()
-    keyed: list[tuple[str, SubmissionIn, str]] = []
+    agencies = default_agency or {}
+    open_status, pending_state = CaseStatus.open.value, AnalysisState.pending.value
+    keys: list[str] = []
+    firsts: dict[str, SubmissionIn] = {}
+    rows: list[tuple[Any, ...]] = []
+    codes = iter(_draw_tracking_codes(len(items)))  # one each, whether or not it is new
     for item in items:
         text_hash = content_hash(item.text)
-        keyed.append((dedup_key(item, text_hash), item, text_hash))
-    keys = list({key for key, _, _ in keyed})
-    existing = dict(
-        session.execute(
-            select(SubmissionRow.dedup_key, SubmissionRow.id).where(SubmissionRow.dedup_key.in_(keys))
-        ).all()
-    )
-    rows: list[dict[str, Any]] = []
-    pending: dict[str, SubmissionIn] = {}
-    for key, item, text_hash in keyed:
-        if key in existing or key in pending:
+        key = dedup_key(item, text_hash)
+        keys.append(key)
+        if key in firsts:
             continue
-        pending[key] = item
-        rows.append(
-            {
-                "tracking_code": new_tracking_code(),
-                "dedup_key": key,
-                "content_hash": text_hash,
-                "channel": item.channel.value,
-                "source_id": item.source_id,
-                "text": item.text,
-                "received_at": item.received_at or now,
-                "created_at": now,
-                "updated_at": now,
-                "language_hint": item.language_hint,
-                "locality": item.locality,
-                "lat": item.lat,
-                "long": item.long,
-                "service_code": item.service_code,
-                "status": CaseStatus.open.value,
-                "analysis_state": "pending",
-                "agency": (default_agency or {}).get(item.service_code or ""),
-                "has_contact": item.contact is not None and not item.contact.is_empty(),
-                "attachments": [a.model_dump(exclude_none=True) for a in item.attachments],
-            }
-        )
-    created: dict[str, int] = {}
-    if rows:
-        statement = (
-            _insert(session, SubmissionRow.__table__)
-            .on_conflict_do_nothing(index_elements=["dedup_key"])
-            .returning(SubmissionRow.__table__.c.dedup_key, SubmissionRow.__table__.c.id)
-        )
-        created = dict(session.execute(statement, rows).all())
-        lost = [key for key in pending if key not in created]
-        if lost:  # another transaction stored them first: they are duplicates now
-            existing.update(
-                session.execute(
-                    select(SubmissionRow.dedup_key, SubmissionRow.id).where(SubmissionRow.dedup_key.in_(lost))
-                ).all()
+        firsts[key] = item
+        rows.append(  # the values in ``bulk.COLUMNS`` order
+            (
+                next(codes),
+                key,
+                text_hash,
+                item.channel.value,
+                item.source_id,
+                item.text,
+                item.received_at or now,
+                now,
+                now,
+                item.language_hint,
+                item.locality,
+                item.lat,
+                item.long,
+                item.service_code,
+                open_status,
+                pending_state,
+                agencies.get(item.service_code or ""),
+                _has_contact(item),
+                [a.model_dump(exclude_none=True) for a in item.attachments] if item.attachments else [],
+                cipher.sender_key(item.contact),
             )
-        jobs = [{"submission_id": sid, "run_after": now, "created_at": now} for sid in created.values()]
-        if jobs:
-            session.execute(insert(JobRow.__table__), jobs)
-        contacts = [
-            {"submission_id": created[key], "ciphertext": cipher.encrypt(item.contact), "created_at": now}
-            for key, item in pending.items()
-            if key in created and item.contact is not None and not item.contact.is_empty()
-        ]
-        if contacts:
-            session.execute(insert(ContactRow.__table__), contacts)
-    codes = {row["dedup_key"]: row["tracking_code"] for row in rows}
-    duplicate_codes = _tracking_codes(session, [existing[k] for k, _, _ in keyed if k in existing])
+        )
+    outcomes = bulk.insert_submissions(session, rows, _draw_tracking_codes, now)
+    contacts = [
+        (outcomes[key].id, cipher.encrypt(item.contact))
+        for key, item in firsts.items()
+        if outcomes[key].created and _has_contact(item)
+    ]
+    bulk.insert_contacts(session, contacts, now)
     results: list[Accepted] = []
-    seen_new: set[str] = set()
-    for key, _, _ in keyed:
-        if key in created and key not in seen_new:
-            seen_new.add(key)
-            results.append(Accepted(id=created[key], tracking_code=codes[key], duplicate=False))
-        elif key in created:
-            results.append(Accepted(id=created[key], tracking_code=codes[key], duplicate=True))
-        else:
-            sid = existing[key]
-            results.append(Accepted(id=sid, tracking_code=duplicate_codes[sid], duplicate=True))
+    answered: set[str] = set()
+    for key in keys:
+        outcome = outcomes[key]
+        duplicate = not outcome.created or key in answered
+        answered.add(key)
+        results.append(Accepted(id=outcome.id, tracking_code=outcome.tracking_code, duplicate=duplicate))
     return results
 
 
-def _tracking_codes(session: Session, ids: list[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    query = select(SubmissionRow.id, SubmissionRow.tracking_code).where(SubmissionRow.id.in_(ids))
-    return dict(session.execute(query).all())
+def _has_contact(item: SubmissionIn) -> bool:
+    return item.contact is not None and not item.contact.is_empty()
+
+
+_CODE_CHARS = 8
+# Random bytes below 248 (8 x 31) fall evenly on the 31 letters; the rest are dropped.
+_USABLE = 256 - 256 % len(_TRACKING_ALPHABET)
+_TO_LETTER = bytes(
+    ord(_TRACKING_ALPHABET[b % len(_TRACKING_ALPHABET)]) if b < _USABLE else 0 for b in range(256)
+)
+_UNUSABLE = bytes(range(_USABLE, 256))
+
+
+def _draw_tracking_codes(count: int) -> list[str]:
+    """``count`` codes like ``new_tracking_code``'s, drawn from one read of the system's randomness."""
+    wanted = _CODE_CHARS * count
+    letters = b""
+    while len(letters) < wanted:
+        missing = wanted - len(letters)
+        letters += secrets.token_bytes(missing + missing // 16 + 16).translate(_TO_LETTER, _UNUSABLE)
+    text = letters[:wanted].decode("ascii")
+    return [f"CP-{text[i : i + 4]}-{text[i + 4 : i + 8]}" for i in range(0, wanted, _CODE_CHARS)]
 
 
 def to_out(row: SubmissionRow, annotations: Sequence[AnnotationRow] = ()) -> SubmissionOut:
