@@ -45,7 +45,7 @@ ADMIN = "bench@example.org"
 HTTP_RATIO_TARGET = 0.5
 HTTP_P99_TARGET_MS = 100.0
 CSV_RATE_TARGET = 20_000.0
-BATCH = 2_000  # rows per transaction, as import_files stores them
+BATCH = 5_000  # rows per transaction, as import_files stores them
 
 BARE_APP = """
 import sys, uvicorn
