@@ -106,3 +106,27 @@ def test_ingest_of_an_unreadable_file_exits_1(cli: Cli) -> None:
     done = cli("ingest", str(source))
     assert done.returncode == 1
     assert "binary.csv: cannot tell its text encoding" in done.stderr
+
+
+def test_analyze_writes_one_line_per_record_and_stores_nothing(cli: Cli) -> None:
+    source = cli.folder / "feedback.csv"
+    source.write_text(
+        "id,noi_dung\n"
+        "a1,\"Gọi tôi số 0912 345 678, đường ở phường Bến Thành ngập\"\n"
+        "a2,\n"
+        "a3,toi muon hoi ve thu tuc cap lai can cuoc\n",
+        encoding="utf-8",
+    )
+    out = cli.folder / "analysis.jsonl"
+    done = cli("analyze", str(source), "--output", str(out))
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [line.get("source_id") for line in lines] == ["a1", None, "a3"]
+    first, refused, unmarked = lines
+    assert "[PHONE]" in first["analysis"]["redacted_text"]
+    assert first["analysis"]["places"][0]["name"] == "Phường Bến Thành"
+    assert refused["line"] == 3 and "text" in refused["error"]
+    assert unmarked["analysis"]["language"] == "vi" and "thủ tục" in unmarked["analysis"]["text_restored"]
+    exported = cli.folder / "all.jsonl"
+    assert cli("export", str(exported)).returncode == 0
+    assert exported.read_text(encoding="utf-8") == ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 from pathlib import Path
 from typing import Annotated
@@ -178,6 +179,35 @@ def export(
     except CivicPulseError as exc:
         raise _fail(exc) from exc
     err.print(f"wrote {count} submissions to {output}")
+
+
+@app.command()
+def analyze(
+    files: Annotated[list[Path], typer.Argument(help="CSV, TSV, XLSX, JSONL, .eml or mbox files.")],
+    output: Annotated[Path | None, typer.Option(help="JSONL file to write (default: stdout).")] = None,
+    stages: Annotated[
+        str | None, typer.Option(help="Comma-separated stages (default: the configured ones).")
+    ] = None,
+    text_column: Annotated[str | None, typer.Option(help="Column holding the text.")] = None,
+    batch_size: Annotated[int, typer.Option(help="Items per batch.")] = 256,
+) -> None:
+    """Analyse files with the worker's stages and write one JSON line per record; stores nothing."""
+    from civicpulse.analysis.batch import analyze_files
+    from civicpulse.intake.files import ColumnMapping
+
+    settings = _settings()
+    if stages:
+        settings = settings.model_copy(update={"stages": [s.strip() for s in stages.split(",") if s.strip()]})
+    mapping = ColumnMapping(text=text_column)
+    try:
+        if output is None:
+            report = analyze_files(settings, files, sys.stdout, mapping=mapping, batch_size=batch_size)
+        else:
+            with output.open("w", encoding="utf-8") as handle:
+                report = analyze_files(settings, files, handle, mapping=mapping, batch_size=batch_size)
+    except CivicPulseError as exc:
+        raise _fail(exc) from exc
+    err.print(f"analysed {report.analysed}, rejected {report.rejected}, failed {report.failed}")
 
 
 @users_app.command("create")
