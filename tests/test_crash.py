@@ -115,6 +115,7 @@ def service(db_url: str, tmp_path: Path) -> Iterator[Processes]:
         CIVICPULSE_WORKER_THREADS="2",
         CIVICPULSE_WORKER_POLL_SECONDS="0.2",
         CIVICPULSE_LANGUAGES='["vi", "en"]',
+        CIVICPULSE_STAGES='["language", "normalize", "pii"]',  # the queue is under test, not the models
     )
     logs = tmp_path / "logs"
     logs.mkdir()

@@ -86,7 +86,9 @@ class Settings(BaseSettings):
     )
 
     stages: list[str] = Field(
-        default_factory=lambda: ["language", "normalize", "pii", "places"],
+        default_factory=lambda: [
+            "language", "normalize", "pii", "places", "embed", "topic", "sentiment", "urgency", "toxicity"
+        ],
         description="Per-item analysis stages run by workers, in order, by registered name.",
     )
     analyze_stages: list[str] | None = Field(
@@ -105,6 +107,21 @@ class Settings(BaseSettings):
     embedding_cache_size: int = Field(default=10_000, description="Vectors kept in memory by content hash.")
     embedding_store_cache: bool = Field(
         default=True, description="Reuse stored vectors of the same text before computing."
+    )
+    classify_with_embeddings: bool = Field(
+        default=True, description="Topic and sentiment use embeddings beside words (else words only)."
+    )
+    model_dir: Path | None = Field(
+        default=None, description="Trained models (*.skops); var/models beside the SQLite file when unset."
+    )
+    topic_review_threshold: float = Field(
+        default=0.5, ge=0, le=1, description="Topic predictions less confident than this go to review."
+    )
+    toxicity_threshold: float = Field(
+        default=0.5, ge=0, le=1, description="Toxicity score from which an item is set aside for moderation."
+    )
+    urgency_rules_file: Path | None = Field(
+        default=None, description="TOML urgency rules and deadline policy; the packaged default when unset."
     )
     restore_diacritics: bool = Field(
         default=True, description="Restore marks of Vietnamese typed without them (for analysis)."

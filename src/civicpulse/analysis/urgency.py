@@ -1,0 +1,182 @@
+"""Urgency: a 0-1 score from transparent rules, the reasons found, and a suggested handling deadline.
+
+The rules (categories of terms with weights, and the deadline policy by score band) live in a TOML
+file: the packaged ``urgency_rules.toml`` or the one named by the setting ``urgency_rules_file``.
+The deadline policy is a configurable default, not a legal deadline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+from civicpulse.analysis.base import AnalysisItem, StageResult, analysis_text
+from civicpulse.analysis.features import Lexicon, fold_ascii, tokens
+from civicpulse.errors import CivicPulseError
+from civicpulse.settings import Settings
+
+LOCAL_TIME = ZoneInfo("Asia/Ho_Chi_Minh")
+_DATE = re.compile(
+    r"\b(?:truoc|han chot|han|den|by|before|deadline)\s*(?:ngay|la|:)?\s*"
+    r"(\d{1,2})\s*[/.-]\s*(\d{1,2})(?:\s*[/.-]\s*(\d{2,4}))?"
+)
+_TOMORROW = re.compile(r"\b(?:ngay mai|sang mai|chieu mai|toi mai|tomorrow)\b")
+
+
+class InvalidUrgencyRules(CivicPulseError):
+    """The urgency rules file is missing or malformed."""
+
+    status, code = 500, "invalid_urgency_rules"
+
+
+@dataclass(frozen=True)
+class Category:
+    """A kind of urgency signal with its weight and names."""
+
+    code: str
+    weight: float
+    vi: str
+    en: str
+
+
+@dataclass(frozen=True)
+class Band:
+    """Deadline policy for scores of at least ``min_score``."""
+
+    min_score: float
+    days: int
+    working_days: bool
+
+
+@dataclass(frozen=True)
+class UrgencyRules:
+    """Categories, their term lexicon and the deadline policy (highest band first)."""
+
+    categories: dict[str, Category]
+    lexicon: Lexicon
+    policy: tuple[Band, ...]
+
+
+def load_rules(path: Path | None = None) -> UrgencyRules:
+    """Rules from ``path``, or the packaged defaults."""
+    try:
+        if path is None:
+            text = (resources.files("civicpulse") / "data" / "urgency_rules.toml").read_text(encoding="utf-8")
+        else:
+            text = Path(path).read_text(encoding="utf-8")
+        raw = tomllib.loads(text)
+        categories = {
+            c["code"]: Category(c["code"], float(c["weight"]), c["vi"], c["en"]) for c in raw["category"]
+        }
+        entries = [(term, c["code"], float(c["weight"])) for c in raw["category"] for term in c["terms"]]
+        policy = sorted(
+            (Band(float(p["min_score"]), int(p["days"]), bool(p["working_days"])) for p in raw["policy"]),
+            key=lambda band: -band.min_score,
+        )
+    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise InvalidUrgencyRules(f"urgency rules {path or 'packaged'} are invalid: {exc!r}") from exc
+    if not policy or policy[-1].min_score > 0:
+        raise InvalidUrgencyRules("urgency rules need a [[policy]] band with min_score = 0")
+    return UrgencyRules(categories, Lexicon(entries), tuple(policy))
+
+
+def add_days(start: dt.date, days: int, *, working: bool) -> dt.date:
+    """``start`` plus ``days`` calendar days, or working days (Monday to Friday)."""
+    if not working:
+        return start + dt.timedelta(days=days)
+    current, left = start, days
+    while left > 0:
+        current += dt.timedelta(days=1)
+        if current.weekday() < 5:
+            left -= 1
+    return current
+
+
+def mentioned_deadline(text: str, today: dt.date) -> dt.date | None:
+    """The earliest future date the text sets as a deadline ("trước ngày 15/8", "ngày mai")."""
+    folded = fold_ascii(text)
+    dates = []
+    if _TOMORROW.search(folded):
+        dates.append(today + dt.timedelta(days=1))
+    for match in _DATE.finditer(folded):
+        day, month, year = int(match[1]), int(match[2]), match[3]
+        full_year = today.year if year is None else int(year) + (2000 if len(year) == 2 else 0)
+        try:
+            date = dt.date(full_year, month, day)
+        except ValueError:
+            continue
+        if year is None and date < today:
+            date = date.replace(year=today.year + 1)
+        if date >= today:
+            dates.append(date)
+    return min(dates) if dates else None
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(LOCAL_TIME).date()
+
+
+class UrgencyStage:
+    """Output: ``{score, reason: [{code, vi, en, terms}], reason_text, deadline, deadline_basis}``."""
+
+    name: ClassVar[str] = "urgency"
+
+    def __init__(self, settings: Settings, today: Callable[[], dt.date] = _today) -> None:
+        self.rules_file = getattr(settings, "urgency_rules_file", None)
+        self.today = today
+        self.rules_: UrgencyRules | None = None
+
+    def assess(self, text: str, today: dt.date) -> dict[str, Any]:
+        """Urgency of one text."""
+        if self.rules_ is None:
+            self.rules_ = load_rules(self.rules_file)
+        rules = self.rules_
+        words = tokens(text)
+        found: dict[str, list[str]] = {}
+        for start, end, code, _weight in rules.lexicon.find(text):
+            term = " ".join(words[start:end])
+            found.setdefault(code, [])
+            if term not in found[code]:
+                found[code].append(term)
+        remaining = 1.0
+        for code in found:
+            remaining *= 1.0 - rules.categories[code].weight
+        score = round(1.0 - remaining, 4)
+        band = next(b for b in rules.policy if score >= b.min_score)
+        deadline = add_days(today, band.days, working=band.working_days)
+        unit = "working day(s)" if band.working_days else "day(s)"
+        basis = f"policy: score >= {band.min_score} -> {band.days} {unit}"
+        stated = mentioned_deadline(text, today)
+        if stated is not None and stated < deadline:
+            deadline, basis = stated, "date stated in the text"
+        ordered = sorted(found, key=lambda code: -rules.categories[code].weight)
+        reason = [
+            {"code": c, "vi": rules.categories[c].vi, "en": rules.categories[c].en, "terms": found[c]}
+            for c in ordered
+        ]
+        return {
+            "score": score,
+            "reason": reason,
+            "reason_text": "; ".join(f"{r['vi']} ({r['en']})" for r in reason),
+            "deadline": deadline.isoformat(),
+            "deadline_basis": basis,
+        }
+
+    def process(self, items: list[AnalysisItem]) -> StageResult:
+        """Assess every item; an item with no text fails, the others go on."""
+        result = StageResult()
+        today = self.today()
+        for item in items:
+            text = analysis_text(item).strip()
+            if not text:
+                result.failures[item.id] = "no text to assess"
+                continue
+            result.outputs[item.id] = self.assess(text, today)
+        return result
