@@ -210,6 +210,39 @@ def analyze(
     err.print(f"analysed {report.analysed}, rejected {report.rejected}, failed {report.failed}")
 
 
+@app.command()
+def train(
+    task: Annotated[
+        list[str] | None, typer.Option(help="topic, sentiment or toxicity (repeatable; default: all).")
+    ] = None,
+    min_examples: Annotated[int, typer.Option(help="Fewest corrected items to train on.")] = 20,
+) -> None:
+    """Learn models from analysts' corrections; running stages pick them up on their next batch."""
+    from civicpulse.analysis.features import embedder_for, model_dir
+    from civicpulse.analysis.training import TRAINERS, Example, train_and_save
+    from civicpulse.store.labels import labelled_texts
+
+    settings = _settings()
+    db = _store(settings)
+    unknown = sorted(set(task or ()) - set(TRAINERS))
+    if unknown:
+        err.print(f"[red]error:[/red] unknown task {', '.join(unknown)}; known: {', '.join(TRAINERS)}")
+        raise typer.Exit(2)
+    embedder = embedder_for(settings)
+    for name in task or list(TRAINERS):
+        with db.read() as session:
+            examples = [Example(text=text, label=label) for text, label in labelled_texts(session, name)]
+        labels = {example.label for example in examples}
+        if len(examples) < min_examples or len(labels) < 2:
+            err.print(
+                f"{name}: {len(examples)} corrected items with {len(labels)} labels; "
+                f"need {min_examples} with at least two labels: skipped"
+            )
+            continue
+        path = train_and_save(name, examples, model_dir(settings), embedder)
+        err.print(f"{name}: trained on {len(examples)} corrected items -> {path}")
+
+
 @users_app.command("create")
 def users_create(
     email: str,

@@ -41,6 +41,10 @@ class AnalysisState(StrEnum):
     failed = "failed"
 
 
+SENTIMENT_LABELS = ("negative", "neutral", "positive")
+TOXICITY_LABELS = ("clean", "offensive", "hate")
+
+
 class Role(StrEnum):
     """What a user may do."""
 
@@ -182,6 +186,16 @@ class SubmissionOut(Strict):
     has_contact: bool
     attachments: list[Attachment]
     annotations: dict[str, AnnotationOut] = Field(default_factory=dict)
+    corrections: dict[str, str] = Field(
+        default_factory=dict, description="Analysts' corrections by task; they win over the models."
+    )
+
+
+class LabelIn(Strict):
+    """An analyst's correction of one model output."""
+
+    task: Annotated[str, Field(pattern="^(topic|sentiment|toxicity)$")]
+    value: Annotated[str, Field(min_length=1, max_length=100)]
 
 
 class SubmissionPage(Strict):

@@ -87,7 +87,16 @@ class Settings(BaseSettings):
 
     stages: list[str] = Field(
         default_factory=lambda: [
-            "language", "normalize", "pii", "places", "embed", "topic", "sentiment", "urgency", "toxicity"
+            "language",
+            "normalize",
+            "pii",
+            "places",
+            "dedup",
+            "embed",
+            "topic",
+            "sentiment",
+            "urgency",
+            "toxicity",
         ],
         description="Per-item analysis stages run by workers, in order, by registered name.",
     )
@@ -123,6 +132,19 @@ class Settings(BaseSettings):
     urgency_rules_file: Path | None = Field(
         default=None, description="TOML urgency rules and deadline policy; the packaged default when unset."
     )
+    dedup_threshold: float = Field(
+        default=0.6, description="Estimated Jaccard similarity of word-pair shingles for near-duplicates."
+    )
+    dedup_num_perm: int = Field(default=128, description="MinHash permutations per signature.")
+    dedup_shingle: int = Field(default=2, description="Words per shingle of near-duplicate signatures.")
+    dedup_min_words: int = Field(default=6, description="Texts with fewer words get no signature.")
+    campaign_min_size: int = Field(
+        default=10, description="Members a near-duplicate group needs within the window to be a campaign."
+    )
+    campaign_min_senders: int = Field(
+        default=5, description="Distinct senders a campaign needs (anonymous: once per channel)."
+    )
+    campaign_window_hours: float = Field(default=72.0, description="Sliding window of campaign detection.")
     restore_diacritics: bool = Field(
         default=True, description="Restore marks of Vietnamese typed without them (for analysis)."
     )

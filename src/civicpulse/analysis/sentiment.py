@@ -21,10 +21,11 @@ from civicpulse.analysis.features import (
     tokens,
 )
 from civicpulse.analysis.training import ModelSlot
+from civicpulse.domain import SENTIMENT_LABELS
 from civicpulse.embeddings import Embedder
 from civicpulse.settings import Settings
 
-LABELS = ("negative", "neutral", "positive")
+LABELS = SENTIMENT_LABELS
 _NO_EMBEDDER: Any = object()
 _WEIGHTS = {"strong": 2.0, "normal": 1.0}
 

@@ -17,9 +17,10 @@ from typing import Any, ClassVar
 from civicpulse.analysis.base import AnalysisItem, StageResult, analysis_text
 from civicpulse.analysis.features import Lexicon, model_dir, tokens
 from civicpulse.analysis.training import ModelSlot
+from civicpulse.domain import TOXICITY_LABELS
 from civicpulse.settings import Settings
 
-LABELS = ("clean", "offensive", "hate")
+LABELS = TOXICITY_LABELS
 _WEIGHTS = {"strong": 2.0, "normal": 1.0}
 _REPEATS = re.compile(r"([^\W\d_])\1{2,}")
 _SPELLED = re.compile(r"(?<!\w)[^\W\d_](?:[\s.\-_*,]{1,2}[^\W\d_](?!\w)){1,4}")

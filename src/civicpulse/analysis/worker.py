@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civicpulse.analysis.base import AnalysisItem
+from civicpulse.analysis.dedup import save_stage_signature
 from civicpulse.analysis.pipeline import Pipeline
 from civicpulse.settings import Settings
 from civicpulse.store.contacts import ContactCipher, save_found_pii
@@ -34,7 +35,11 @@ def _store_vector(session: Session, cipher: ContactCipher, submission_id: int, o
 
 
 # Where private stage outputs go instead of the annotations table (the store gets the whole output).
-PRIVATE_OUTPUTS: dict[str, PrivateStore] = {"_found": _store_found_pii, "_vector": _store_vector}
+PRIVATE_OUTPUTS: dict[str, PrivateStore] = {
+    "_found": _store_found_pii,
+    "_vector": _store_vector,
+    "_minhash": save_stage_signature,
+}
 
 
 class Worker:

@@ -133,6 +133,7 @@ def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
 
 Writer = Annotated[Principal, Depends(require_roles(Role.admin, Role.analyst, Role.agency_officer))]
 Admin = Annotated[Principal, Depends(require_roles(Role.admin))]
+Analyst = Annotated[Principal, Depends(require_roles(Role.admin, Role.analyst))]
 
 
 async def public_rate_limit(request: Request, ctx: Ctx) -> None:

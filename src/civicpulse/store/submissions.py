@@ -27,6 +27,7 @@ from civicpulse.domain import (
 from civicpulse.errors import BadRequest, NotFound
 from civicpulse.store import bulk
 from civicpulse.store.contacts import ContactCipher
+from civicpulse.store.labels import current_labels
 from civicpulse.store.tables import AnnotationRow, SubmissionRow, utcnow
 
 _TRACKING_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
@@ -190,7 +191,8 @@ def get_submission(session: Session, submission_id: int) -> SubmissionOut:
     annotations = session.scalars(
         select(AnnotationRow).where(AnnotationRow.submission_id == submission_id)
     ).all()
-    return to_out(row, annotations)
+    corrections = current_labels(session, [submission_id]).get(submission_id, {})
+    return to_out(row, annotations).model_copy(update={"corrections": corrections})
 
 
 def get_by_tracking_code(session: Session, code: str) -> SubmissionRow:

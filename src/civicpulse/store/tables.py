@@ -200,3 +200,18 @@ class FoundPiiRow(Base):
     )
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class LabelRow(Base):
+    """An analyst's correction of a model output: a fact of its own; the latest per task wins."""
+
+    __tablename__ = "labels"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    submission_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("submissions.id", ondelete="CASCADE"), index=True
+    )
+    task: Mapped[str] = mapped_column(String(32), index=True)
+    value: Mapped[str] = mapped_column(String(100))
+    actor: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -7,14 +7,16 @@ from datetime import date, datetime, timedelta
 from typing import Annotated
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from civicpulse.api.deps import OptionalUser, Principal, ReadSession
-from civicpulse.domain import CaseStatus, Channel, check_clean_text
+from civicpulse.api.deps import OptionalUser, Principal, ReadSession, client_address
+from civicpulse.domain import SENTIMENT_LABELS, CaseStatus, Channel, Role, check_clean_text
 from civicpulse.errors import BadRequest, Forbidden, NotFound
 from civicpulse.privacy import shown_to
+from civicpulse.store.audit import record_audit
+from civicpulse.store.labels import add_label
 from civicpulse.store.submissions import (
     SubmissionFilter,
     count_submissions,
@@ -22,6 +24,7 @@ from civicpulse.store.submissions import (
     list_submissions,
 )
 from civicpulse.store.tables import EventRow
+from civicpulse.web.csrf import CsrfProtected
 from civicpulse.web.i18n import Translator, translator
 from civicpulse.web.render import DISPLAY_TZ, render
 
@@ -154,5 +157,49 @@ def submission_page(
     history = [{"at": submission.received_at, "kind": "received", "actor": None, "detail": {}}]
     history += [{"at": e.at, "kind": e.kind, "actor": e.actor, "detail": e.detail or {}} for e in events]
     history.sort(key=lambda event: event["at"])
-    context = {"submission": shown_to(submission, user), "history": history, "active": "inbox"}
+    lang = t.lang
+    taxonomy = request.app.state.ctx.taxonomy
+    context = {
+        "submission": shown_to(submission, user),
+        "history": history,
+        "active": "inbox",
+        "can_correct": user.role in (Role.admin, Role.analyst),
+        "corrections": submission.corrections,
+        "topics": [
+            {"code": topic.code, "name": topic.name_en if lang == "en" else topic.name_vi}
+            for topic in taxonomy.topics
+        ],
+        "sentiments": SENTIMENT_LABELS,
+    }
     return render(request, "submission.html", context)
+
+
+@router.post("/submissions/{submission_id}/labels", dependencies=[CsrfProtected])
+def correct_submission(
+    request: Request,
+    user: OptionalUser,
+    submission_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    topic: Annotated[str, Form(max_length=100)] = "",
+    sentiment: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Store an analyst's corrections (as facts that win over the model), then show the page again."""
+    if user is None:
+        return _sign_in_first(request)
+    if user.role not in (Role.admin, Role.analyst):
+        raise Forbidden(translator(request)("error.403"))
+    ctx = request.app.state.ctx
+    chosen = {task: value for task, value in (("topic", topic), ("sentiment", sentiment)) if value}
+    with ctx.db.write() as session:
+        for task, value in chosen.items():
+            add_label(session, submission_id, task, value, actor=user.email, topic_codes=ctx.taxonomy.codes())
+        record_audit(
+            session,
+            actor=user.email,
+            action="label.create",
+            target=f"submission:{submission_id}",
+            client=client_address(request),
+            status=303,
+            detail=chosen,
+        )
+    request.state.audited = True
+    return RedirectResponse(f"/submissions/{submission_id}", status_code=303)

@@ -9,12 +9,13 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import Discriminator, Field, Tag
 
-from civicpulse.api.deps import Ctx, CurrentUser, ReadSession, Writer, client_address
+from civicpulse.api.deps import Analyst, Ctx, CurrentUser, ReadSession, Writer, client_address
 from civicpulse.domain import (
     Accepted,
     CaseStatus,
     Channel,
     Contact,
+    LabelIn,
     Role,
     SubmissionIn,
     SubmissionOut,
@@ -25,6 +26,7 @@ from civicpulse.intake.service import IntakeRequest
 from civicpulse.privacy import shown_to
 from civicpulse.store.audit import record_audit
 from civicpulse.store.contacts import read_contact
+from civicpulse.store.labels import add_label
 from civicpulse.store.submissions import SubmissionFilter, get_submission, list_submissions
 
 SubmissionId = Annotated[int, Path(ge=1, le=2**63 - 1)]
@@ -114,3 +116,26 @@ def read_submission_contact(
             status=403,
         )
     raise Forbidden("only the handler of this case may see the citizen's contact details")
+
+
+@router.post("/{submission_id}/labels", status_code=201, response_model=SubmissionOut)
+def correct_submission(
+    submission_id: SubmissionId, body: LabelIn, request: Request, ctx: Ctx, user: Analyst
+) -> SubmissionOut:
+    """Record an analyst's correction of topic, sentiment or toxicity; it wins over the model."""
+    with ctx.db.write() as session:
+        add_label(
+            session, submission_id, body.task, body.value, actor=user.email, topic_codes=ctx.taxonomy.codes()
+        )
+        record_audit(
+            session,
+            actor=user.email,
+            action="label.create",
+            target=f"submission:{submission_id}",
+            client=client_address(request),
+            status=201,
+            detail={"task": body.task, "value": body.value},
+        )
+    request.state.audited = True
+    with ctx.db.read() as session:
+        return shown_to(get_submission(session, submission_id), user)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+import civicpulse.store.neardup
 import civicpulse.store.vectors  # noqa: F401  (registers the embeddings table on Base.metadata)
 from civicpulse.store.tables import Base
 

@@ -1,0 +1,1 @@
+"""Insight over the whole corpus, recomputed from stored annotations: campaigns, themes, trends."""
