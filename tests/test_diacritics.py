@@ -55,7 +55,7 @@ def test_decides_when_to_restore() -> None:
 
 
 def test_stage_restores_only_unmarked_vietnamese() -> None:
-    stage = NormalizeStage(make_settings("sqlite:///:memory:"))
+    stage = NormalizeStage(make_settings("sqlite:///:memory:", segment_words=True))
     items = [
         AnalysisItem(id=1, text="nuoc ngap ca tuan nay ma ko ai den xu ly"),
         AnalysisItem(id=2, text="Nước ngập cả tuần nay mà không ai đến xử lý"),

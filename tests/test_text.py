@@ -110,7 +110,7 @@ def test_segmentation_joins_multi_syllable_words() -> None:
 def test_stage_output_and_raw_text_unchanged(settings) -> None:
     raw = "Đường  trước nhà tôi bị ngập quááá, ko ai xử lý"
     items = [AnalysisItem(id=1, text=raw, annotations={"language": {"language": "vi"}})]
-    result = NormalizeStage(settings).process(items)
+    result = NormalizeStage(settings.model_copy(update={"segment_words": True})).process(items)
     output = result.outputs[1]
     assert set(output) == {"text", "restored", "tokens"}
     assert output["text"] == "Đường trước nhà tôi bị ngập quá, không ai xử lý"
@@ -118,6 +118,8 @@ def test_stage_output_and_raw_text_unchanged(settings) -> None:
     assert "xử_lý" in output["tokens"]
     assert items[0].text == raw
     assert result.failures == {}
+    plain = NormalizeStage(settings).process(items).outputs[1]  # segmentation is off by default
+    assert "xử" in plain["tokens"] and "xử_lý" not in plain["tokens"]
 
 
 def test_stage_on_english_keeps_words(settings) -> None:

@@ -148,7 +148,10 @@ class Settings(BaseSettings):
     restore_diacritics: bool = Field(
         default=True, description="Restore marks of Vietnamese typed without them (for analysis)."
     )
-    segment_words: bool = Field(default=True, description="Vietnamese word segmentation.")
+    segment_words: bool = Field(
+        default=False,
+        description="Word segments in the normalize output (no stored stage needs them today).",
+    )
     languages: list[str] = Field(
         default_factory=lambda: list(DEFAULT_LANGUAGES),
         description="Languages the detector chooses among (ISO 639-1).",

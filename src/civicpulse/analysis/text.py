@@ -269,7 +269,7 @@ class NormalizeStage:
 
     def __init__(self, settings: Settings) -> None:
         self.restore = bool(getattr(settings, "restore_diacritics", True))
-        self.segment = bool(getattr(settings, "segment_words", True))
+        self.segment = settings.segment_words
 
     def process(self, items: list[AnalysisItem]) -> StageResult:
         """Normalise every item of the batch."""
