@@ -65,7 +65,7 @@ class Settings(BaseSettings):
         default=2, description="Group-commit threads for API intake on PostgreSQL (SQLite: one)."
     )
     intake_group_items: int = Field(
-        default=500, description="Most submissions one group commit of API intake stores at once."
+        default=64, description="Most submissions one group commit of API intake stores at once."
     )
     token_cache_seconds: float = Field(
         default=30.0, description="How long a bearer token's user is cached (revocation delay)."
