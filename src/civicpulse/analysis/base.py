@@ -39,6 +39,21 @@ class StageResult:
     failures: dict[int, str] = field(default_factory=dict)
 
 
+def texts_to_analyse(
+    items: list[AnalysisItem], result: StageResult, missing: str
+) -> tuple[list[str], list[AnalysisItem]]:
+    """The analysis texts of the items that have one, and those items; the rest fail with ``missing``."""
+    texts, live = [], []
+    for item in items:
+        text = analysis_text(item).strip()
+        if not text:
+            result.failures[item.id] = missing
+            continue
+        texts.append(text)
+        live.append(item)
+    return texts, live
+
+
 @runtime_checkable
 class Stage(Protocol):
     """A per-item analysis step; it does not know where it runs (worker, CLI or Ray)."""

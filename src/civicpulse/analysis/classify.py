@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from civicpulse.analysis.base import AnalysisItem, StageResult, analysis_text
+from civicpulse.analysis.base import AnalysisItem, StageResult, texts_to_analyse
 from civicpulse.analysis.features import (
     embedder_for,
     fold_ascii,
@@ -142,14 +142,7 @@ class TopicStage:
     def process(self, items: list[AnalysisItem]) -> StageResult:
         """Classify every item; an item with no text fails, the others go on."""
         result = StageResult()
-        texts, live = [], []
-        for item in items:
-            text = analysis_text(item).strip()
-            if not text:
-                result.failures[item.id] = "no text to classify"
-                continue
-            texts.append(text)
-            live.append(item)
+        texts, live = texts_to_analyse(items, result, "no text to classify")
         if not live:
             return result
         if self.taxonomy_ is None:

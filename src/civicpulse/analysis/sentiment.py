@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from civicpulse.analysis.base import AnalysisItem, StageResult, analysis_text
+from civicpulse.analysis.base import AnalysisItem, StageResult, texts_to_analyse
 from civicpulse.analysis.features import (
     Lexicon,
     embedder_for,
@@ -113,14 +113,7 @@ class SentimentStage:
     def process(self, items: list[AnalysisItem]) -> StageResult:
         """Score every item; an item with no text fails, the others go on."""
         result = StageResult()
-        texts, live = [], []
-        for item in items:
-            text = analysis_text(item).strip()
-            if not text:
-                result.failures[item.id] = "no text to score"
-                continue
-            texts.append(text)
-            live.append(item)
+        texts, live = texts_to_analyse(items, result, "no text to score")
         if not live:
             return result
         embedder = self._embedder()

@@ -14,7 +14,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, ClassVar
 
-from civicpulse.analysis.base import AnalysisItem, StageResult, analysis_text
+from civicpulse.analysis.base import AnalysisItem, StageResult, texts_to_analyse
 from civicpulse.analysis.features import Lexicon, model_dir, tokens
 from civicpulse.analysis.training import ModelSlot
 from civicpulse.domain import TOXICITY_LABELS
@@ -104,14 +104,7 @@ class ToxicityStage:
     def process(self, items: list[AnalysisItem]) -> StageResult:
         """Assess every item; an item with no text fails, the others go on."""
         result = StageResult()
-        texts, live = [], []
-        for item in items:
-            text = analysis_text(item).strip()
-            if not text:
-                result.failures[item.id] = "no text to assess"
-                continue
-            texts.append(text)
-            live.append(item)
+        texts, live = texts_to_analyse(items, result, "no text to assess")
         outputs = [assess(text) for text in texts]
         model = self.model_.get() if live else None
         if model is not None:
