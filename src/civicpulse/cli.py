@@ -102,7 +102,18 @@ def worker(
     settings = _settings()
     db = _store(settings)
     if drain:
-        handled = Worker(db, Pipeline.from_settings(settings), settings).drain()
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        with db.read() as session:
+            queued = queue_counts(session).get("queued", 0)
+        drainer = Worker(db, Pipeline.from_settings(settings), settings)
+        columns = ("analysing", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        handled = 0
+        with Progress(*columns, console=err) as progress:
+            task = progress.add_task("analysing", total=queued or None)
+            while batch := drainer.run_once():
+                handled += batch
+                progress.update(task, completed=handled)
         with db.read() as session:
             counts = queue_counts(session)
         err.print(f"analysed {handled} submissions; queue: {counts}")
