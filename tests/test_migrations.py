@@ -7,6 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 import civicpulse.store.neardup
+import civicpulse.store.themes
 import civicpulse.store.vectors  # noqa: F401 - registers its table on the metadata
 from civicpulse.store.db import Database, alembic_config
 from civicpulse.store.tables import Base

@@ -6,6 +6,7 @@ import logging
 import signal
 import sys
 import threading
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -255,6 +256,48 @@ def train(
             continue
         path = train_and_save(name, examples, model_dir(settings), embedder)
         err.print(f"{name}: trained on {len(examples)} corrected items -> {path}")
+
+
+@app.command()
+def themes(
+    since: Annotated[datetime | None, typer.Option("--from", help="Received at or after (ISO 8601).")] = None,
+    until: Annotated[datetime | None, typer.Option("--to", help="Received before (ISO 8601).")] = None,
+    topic: Annotated[str | None, typer.Option(help="Only this topic code.")] = None,
+    place: Annotated[str | None, typer.Option(help="Only this province (code or name).")] = None,
+    output_format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    store: Annotated[bool, typer.Option(help="Store the run (stable ids, new badges, incremental).")] = True,
+) -> None:
+    """Themes of a slice: labels, senders, quotes; themes of too few senders are held back."""
+    from civicpulse.insight.themes.service import ThemeSlice, refresh_themes, themes_view
+
+    if output_format not in ("table", "json"):
+        raise typer.BadParameter("choose table or json", param_hint="--format")
+    settings = _settings()
+    db = _store(settings)
+    cut = ThemeSlice(since=since, until=until, topic=topic, place=place)
+    try:
+        if store:
+            with db.write() as session:
+                _, view = refresh_themes(session, cut, k_anonymity=settings.k_anonymity)
+        else:
+            with db.read() as session:
+                view = themes_view(session, cut, k_anonymity=settings.k_anonymity)
+    except CivicPulseError as exc:
+        raise _fail(exc) from exc
+    if output_format == "json":
+        typer.echo(view.model_dump_json(indent=2))
+        return
+    from rich.table import Table
+
+    table = Table("id", "theme", "senders", "new", "quote")
+    for theme in view.themes:
+        quote = theme.quotes[0].text if theme.quotes else ""
+        table.add_row(str(theme.id), theme.label, str(theme.senders), "new" if theme.is_new else "", quote)
+    Console().print(table)
+    err.print(
+        f"{view.items} items, unassigned {view.unassigned_share:.1%}, "
+        f"{view.suppressed} themes held back (fewer than {view.k_anonymity} senders)"
+    )
 
 
 @users_app.command("create")

@@ -13,7 +13,7 @@ from civicpulse.analysis.worker import WorkerPool
 from civicpulse.api.context import AppContext
 from civicpulse.api.errors import install_error_handlers
 from civicpulse.api.middleware import AuditMiddleware, BodyLimitMiddleware
-from civicpulse.api.routers import analyze, health, open311, submissions
+from civicpulse.api.routers import analyze, health, open311, submissions, themes
 from civicpulse.settings import Settings
 from civicpulse.web import views
 
@@ -51,6 +51,7 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
     app.include_router(health.router)
     app.include_router(submissions.router)
     app.include_router(analyze.router)
+    app.include_router(themes.router)
     app.include_router(open311.router)
     views.install(app, settings)
     app.add_middleware(

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 import civicpulse.store.neardup
+import civicpulse.store.themes
 import civicpulse.store.vectors  # noqa: F401  (registers the embeddings table on Base.metadata)
 from civicpulse.store.tables import Base
 

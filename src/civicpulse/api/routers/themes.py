@@ -1,0 +1,82 @@
+"""REST: the themes of a slice, and analysts' decisions about themes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from civicpulse.api.deps import Analyst, Ctx, CurrentUser, ReadSession, client_address
+from civicpulse.insight.themes.decisions import decide
+from civicpulse.insight.themes.models import ThemesOut
+from civicpulse.insight.themes.service import ThemeSlice, themes_view
+from civicpulse.store.audit import record_audit
+
+router = APIRouter(prefix="/api/v1/themes", tags=["themes"])
+
+ThemeId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+Code = Annotated[str, Query(min_length=1, max_length=100)]
+
+
+class DecisionIn(BaseModel):
+    """An analyst's decision: rename (``value``), merge into ``target_id``, or dismiss."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["rename", "merge", "dismiss"]
+    value: Annotated[str, Field(min_length=1, max_length=300)] | None = None
+    target_id: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = None
+
+
+class DecisionOut(BaseModel):
+    """A stored decision."""
+
+    id: int
+    theme_id: int
+    action: str
+    value: str | None
+    target_id: int | None
+
+
+@router.get("", response_model=ThemesOut)
+def list_themes(
+    session: ReadSession,
+    ctx: Ctx,
+    user: CurrentUser,
+    since: Annotated[datetime | None, Query(alias="from")] = None,
+    until: Annotated[datetime | None, Query(alias="to")] = None,
+    topic: Code | None = None,
+    place: Code | None = None,
+) -> ThemesOut:
+    """Themes of the submissions received in [from, to), optionally of one topic and one place
+    (province code or name). Themes with fewer distinct senders than k-anonymity are held back
+    and counted in ``suppressed``; quotes are redacted text."""
+    cut = ThemeSlice(since=since, until=until, topic=topic, place=place, agencies=user.agency_scope())
+    return themes_view(session, cut, k_anonymity=ctx.settings.k_anonymity)
+
+
+@router.post("/{theme_id}/decisions", status_code=201, response_model=DecisionOut)
+def decide_theme(
+    theme_id: ThemeId, body: DecisionIn, request: Request, ctx: Ctx, user: Analyst
+) -> DecisionOut:
+    """Record a decision about a theme; it is applied to every later computation."""
+    with ctx.db.write() as session:
+        row = decide(
+            session, theme_id, body.action, actor=user.email, value=body.value, target_id=body.target_id
+        )
+        record_audit(
+            session,
+            actor=user.email,
+            action=f"theme.{body.action}",
+            target=f"theme:{theme_id}",
+            client=client_address(request),
+            status=201,
+            detail={"value": body.value, "target_id": body.target_id},
+        )
+        out = DecisionOut(
+            id=row.id, theme_id=row.theme_id, action=row.action, value=row.value, target_id=row.target_id
+        )
+    request.state.audited = True
+    return out

@@ -1,0 +1,108 @@
+"""``discover_themes``: the pure core (no database) from items and their vectors to themes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from civicpulse.errors import Unprocessable
+from civicpulse.insight.themes.cluster import UNASSIGNED, Clustering, ClusterParams, cluster
+from civicpulse.insight.themes.represent import (
+    Theme,
+    ThemeItem,
+    nearest_first,
+    quotes_for,
+    shares,
+    summary_for,
+    trend,
+)
+from civicpulse.insight.themes.words import content_words, ctfidf, label_of
+
+KEYWORD_SAMPLE = 100  # members nearest the centroid whose words feed the keywords
+KEYWORD_CHARS = 800  # of each (segmentation is the slow part: long documents are cut)
+KEYWORDS = 10
+
+
+@dataclass
+class ThemeSet:
+    """The themes of a slice, the clustering behind them, and what stayed unassigned."""
+
+    themes: list[Theme]
+    clustering: Clustering
+    unassigned_ids: list[int]
+    unassigned_share: float
+
+
+def discover_themes(
+    items: Sequence[ThemeItem],
+    vectors: np.ndarray,
+    params: ClusterParams | None = None,
+    *,
+    describe: bool = True,
+) -> ThemeSet:
+    """Themes of ``items`` (one vector row each). ``describe=False`` skips words, quotes and figures."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if vectors.ndim != 2 or len(vectors) != len(items):
+        raise Unprocessable(f"{len(items)} items need as many vector rows, got shape {vectors.shape}")
+    ids = np.asarray([item.id for item in items], dtype=np.int64)
+    if len(set(ids.tolist())) != len(ids):
+        raise Unprocessable("item ids must be unique")
+    if not items:
+        empty = Clustering(np.zeros(0, np.int64), np.zeros((0, 0), np.float32), np.zeros(0, np.float32), None)
+        return ThemeSet([], empty, [], 0.0)
+    weights = np.asarray([item.weight for item in items], dtype=np.float64)
+    clustering = cluster(vectors, ids, weights, params)
+    labels = clustering.labels
+    loose = labels == UNASSIGNED
+    share = float(weights[loose].sum() / max(weights.sum(), 1e-9))
+    unassigned = sorted(int(i) for i in ids[loose])
+    if not describe:
+        return ThemeSet([], clustering, unassigned, share)
+    projected = clustering.project(vectors)
+    groups = {t: np.flatnonzero(labels == t) for t in range(len(clustering.centroids))}
+    orders = {
+        t: nearest_first(projected[rows], clustering.centroids[t], ids[rows].tolist())
+        for t, rows in groups.items()
+    }
+    docs, doc_weights = {}, {}
+    for t, rows in groups.items():
+        near = [rows[i] for i in orders[t][:KEYWORD_SAMPLE]]
+        docs[t] = [content_words(items[r].text[:KEYWORD_CHARS]) for r in near]
+        doc_weights[t] = [items[r].weight for r in near]
+    ranked = ctfidf(docs, doc_weights)
+    themes = []
+    for t, rows in groups.items():
+        members = [items[r] for r in rows]
+        top = dict(ranked[t][:KEYWORDS])
+        keywords = list(top)
+        w = [m.weight for m in members]
+        themes.append(
+            Theme(
+                index=t,
+                member_ids=sorted(m.id for m in members),
+                keywords=keywords,
+                label=label_of(keywords),
+                quotes=quotes_for(members, orders[t], top),
+                summary=summary_for(members, orders[t][:20], top),
+                senders=len({m.sender_key() for m in members}),
+                weight=round(float(sum(w)), 3),
+                sentiment=shares([m.sentiment for m in members], w),
+                places=shares([m.province for m in members], w),
+                trend=trend(members),
+            )
+        )
+    return ThemeSet(themes, clustering, unassigned, share)
+
+
+def assign_to_themes(
+    clustering: Clustering, vectors: np.ndarray, threshold: float | None = None
+) -> np.ndarray:
+    """Nearest theme of each new vector, ``-1`` when its cosine is below ``threshold``."""
+    if len(clustering.centroids) == 0 or len(vectors) == 0:
+        return np.full(len(vectors), UNASSIGNED, dtype=np.int64)
+    limit = ClusterParams().assign_threshold if threshold is None else threshold
+    sims = clustering.project(vectors) @ clustering.centroids.T
+    best = np.argmax(sims, axis=1)
+    return np.where(sims[np.arange(len(best)), best] >= limit, best, UNASSIGNED).astype(np.int64)

@@ -1,0 +1,304 @@
+"""Themes of a slice of the store: read, compute, keep ids stable, apply decisions, store, assign.
+
+- ``themes_view`` computes the themes of a slice from stored annotations and vectors (read only);
+  ids come from the latest stored run of the slice (Jaccard of members >= ``MATCH_JACCARD``),
+  analysts' decisions are applied, and themes with fewer than ``k_anonymity`` senders are held back.
+- ``refresh_themes`` does the same and stores the run (members, centroids, projection), so that
+  ``assign_new`` can put new submissions into the stored themes as they arrive.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from civicpulse.insight.themes.cluster import UNASSIGNED, Clustering, ClusterParams
+from civicpulse.insight.themes.decisions import decisions
+from civicpulse.insight.themes.discover import ThemeSet, assign_to_themes, discover_themes
+from civicpulse.insight.themes.models import QuoteOut, ThemeOut, ThemesOut
+from civicpulse.insight.themes.represent import Theme, ThemeItem, shares, trend
+from civicpulse.insight.themes.slices import ThemeSlice, load_slice
+from civicpulse.store.tables import utcnow
+from civicpulse.store.themes import ThemeMemberRow, ThemeRow, ThemeRunRow
+from civicpulse.store.vectors import load_vectors
+
+MATCH_JACCARD = 0.5
+NEW_FOR = timedelta(days=7)
+_STAGES = ("pii", "topic", "sentiment", "places")
+
+
+def _previous_run(session: Session, key: str) -> ThemeRunRow | None:
+    return session.scalars(
+        select(ThemeRunRow).where(ThemeRunRow.slice_key == key).order_by(ThemeRunRow.id.desc()).limit(1)
+    ).first()
+
+
+def _members_of(session: Session, run_id: int) -> dict[int, set[int]]:
+    members: dict[int, set[int]] = {}
+    for sid, tid in session.execute(
+        select(ThemeMemberRow.submission_id, ThemeMemberRow.theme_id).where(ThemeMemberRow.run_id == run_id)
+    ):
+        members.setdefault(tid, set()).add(sid)
+    return members
+
+
+def match_ids(previous: dict[int, set[int]], current: Sequence[set[int]]) -> list[int | None]:
+    """The previous theme id each current member set continues (Jaccard >= 0.5, one to one)."""
+    pairs = []
+    for i, members in enumerate(current):
+        for tid, old in previous.items():
+            union = len(members | old)
+            score = len(members & old) / union if union else 0.0
+            if score >= MATCH_JACCARD:
+                pairs.append((score, i, tid))
+    matched: list[int | None] = [None] * len(current)
+    taken: set[int] = set()
+    for _score, i, tid in sorted(pairs, key=lambda p: (-p[0], p[1], p[2])):
+        if matched[i] is None and tid not in taken:
+            matched[i] = tid
+            taken.add(tid)
+    return matched
+
+
+def _first_seen(session: Session, theme_ids: Sequence[int]) -> dict[int, datetime]:
+    if not theme_ids:
+        return {}
+    rows = session.execute(
+        select(ThemeRow.theme_id, func.min(ThemeRunRow.created_at))
+        .join(ThemeRunRow, ThemeRunRow.id == ThemeRow.run_id)
+        .where(ThemeRow.theme_id.in_(list(theme_ids)))
+        .group_by(ThemeRow.theme_id)
+    )
+    return {int(tid): at for tid, at in rows}
+
+
+def _next_id(session: Session) -> int:
+    top = session.scalar(select(func.max(ThemeRow.theme_id)))
+    return int(top or 0) + 1
+
+
+@dataclass
+class _Computed:
+    cut: ThemeSlice
+    items: list[ThemeItem]
+    found: ThemeSet
+    model: str
+    without_vector: int
+    theme_ids: list[int]
+    first_seen: dict[int, datetime]
+    previous: ThemeRunRow | None
+
+
+def _compute(session: Session, cut: ThemeSlice, params: ClusterParams | None, now: datetime) -> _Computed:
+    items, vectors, model, without = load_slice(session, cut)
+    found = discover_themes(items, vectors, params)
+    previous = _previous_run(session, cut.key())
+    old = _members_of(session, previous.id) if previous else {}
+    matched = match_ids(old, [set(t.member_ids) for t in found.themes])
+    next_id = _next_id(session)
+    theme_ids: list[int] = []
+    for tid in matched:
+        if tid is None:
+            tid, next_id = next_id, next_id + 1
+        theme_ids.append(tid)
+    seen = _first_seen(session, [t for t in matched if t is not None])
+    first_seen = {tid: seen.get(tid, now) for tid in theme_ids}
+    return _Computed(cut, items, found, model, without, theme_ids, first_seen, previous)
+
+
+def _merged(into: Theme, other: Theme, by_id: dict[int, ThemeItem]) -> Theme:
+    members = sorted(set(into.member_ids) | set(other.member_ids))
+    items = [by_id[i] for i in members]
+    w = [i.weight for i in items]
+    return Theme(
+        index=into.index,
+        member_ids=members,
+        keywords=into.keywords,
+        label=into.label,
+        quotes=(into.quotes + other.quotes)[:5],
+        summary=into.summary,
+        senders=len({i.sender_key() for i in items}),
+        weight=round(sum(w), 3),
+        sentiment=shares([i.sentiment for i in items], w),
+        places=shares([i.province for i in items], w),
+        trend=trend(items),
+    )
+
+
+def _view(session: Session, c: _Computed, k_anonymity: int, now: datetime) -> ThemesOut:
+    facts = decisions(session)
+    by_id = {item.id: item for item in c.items}
+    themes: dict[int, Theme] = dict(zip(c.theme_ids, c.found.themes, strict=True))
+    dismissed = 0
+    for tid in list(themes):
+        target = tid
+        for _ in range(len(facts) + 1):  # follow merges, never in a loop
+            merge = facts.get(target, {}).get("merge")
+            if merge is None or merge.target_id is None:
+                break
+            target = merge.target_id
+        if target != tid:
+            theme = themes.pop(tid)
+            themes[target] = _merged(themes[target], theme, by_id) if target in themes else theme
+            c.first_seen.setdefault(target, c.first_seen[tid])
+    shown: list[ThemeOut] = []
+    suppressed = 0
+    for tid, theme in sorted(themes.items(), key=lambda kv: (-kv[1].weight, kv[0])):
+        fact = facts.get(tid, {})
+        if "dismiss" in fact:
+            dismissed += 1
+            continue
+        if theme.senders < k_anonymity:
+            suppressed += 1
+            continue
+        rename = fact.get("rename")
+        first = c.first_seen[tid]
+        shown.append(
+            ThemeOut(
+                id=tid,
+                label=rename.value if rename and rename.value else theme.label,
+                renamed=rename is not None,
+                is_new=first > now - NEW_FOR,
+                first_seen=first,
+                keywords=[k.replace("_", " ") for k in theme.keywords],
+                quotes=[QuoteOut(submission_id=q.submission_id, text=q.text) for q in theme.quotes],
+                summary=[QuoteOut(submission_id=q.submission_id, text=q.text) for q in theme.summary],
+                senders=theme.senders,
+                weight=theme.weight,
+                members=len(theme.member_ids),
+                member_ids=theme.member_ids,
+                sentiment=theme.sentiment,
+                places=theme.places,
+                trend=theme.trend,
+            )
+        )
+    return ThemesOut(
+        since=c.cut.since,
+        until=c.cut.until,
+        topic=c.cut.topic,
+        place=c.cut.place,
+        items=len(c.items),
+        without_vector=c.without_vector,
+        unassigned=len(c.found.unassigned_ids),
+        unassigned_share=round(c.found.unassigned_share, 4),
+        suppressed=suppressed,
+        dismissed=dismissed,
+        k_anonymity=k_anonymity,
+        themes=shown,
+    )
+
+
+def themes_view(
+    session: Session,
+    cut: ThemeSlice,
+    *,
+    k_anonymity: int,
+    params: ClusterParams | None = None,
+    now: datetime | None = None,
+) -> ThemesOut:
+    """The themes of a slice, computed now (nothing is stored)."""
+    now = now or utcnow()
+    return _view(session, _compute(session, cut, params, now), k_anonymity, now)
+
+
+def refresh_themes(
+    session: Session,
+    cut: ThemeSlice,
+    *,
+    k_anonymity: int,
+    params: ClusterParams | None = None,
+    now: datetime | None = None,
+) -> tuple[int, ThemesOut]:
+    """Compute the themes of a slice and store them as a new run; ``(run id, view)``."""
+    now = now or utcnow()
+    c = _compute(session, cut, params, now)
+    run = ThemeRunRow(
+        slice_key=cut.key(),
+        created_at=now,
+        items=len(c.items),
+        unassigned=len(c.found.unassigned_ids),
+        unassigned_share=c.found.unassigned_share,
+        model=c.model,
+        space=_space(c.found.clustering, c.theme_ids),
+    )
+    session.add(run)
+    session.flush()
+    for tid, theme in zip(c.theme_ids, c.found.themes, strict=True):
+        session.add(
+            ThemeRow(
+                run_id=run.id,
+                theme_id=tid,
+                is_new=c.first_seen[tid] > now - NEW_FOR,
+                label=theme.label[:300],
+                senders=theme.senders,
+                weight=theme.weight,
+                detail={"keywords": theme.keywords, "first_seen": c.first_seen[tid].isoformat()},
+            )
+        )
+        session.add_all(
+            ThemeMemberRow(run_id=run.id, submission_id=sid, theme_id=tid) for sid in theme.member_ids
+        )
+    session.flush()
+    return run.id, _view(session, c, k_anonymity, now)
+
+
+def _encode(array: np.ndarray | None) -> dict[str, Any] | None:
+    if array is None:
+        return None
+    data = np.ascontiguousarray(array, dtype="<f4")
+    return {"shape": list(data.shape), "data": base64.b64encode(data.tobytes()).decode()}
+
+
+def _decode(blob: dict[str, Any] | None) -> np.ndarray | None:
+    if blob is None:
+        return None
+    return np.frombuffer(base64.b64decode(blob["data"]), dtype="<f4").reshape(blob["shape"]).copy()
+
+
+def _space(clustering: Clustering, theme_ids: Sequence[int]) -> dict[str, Any]:
+    return {
+        "mean": _encode(clustering.mean),
+        "components": _encode(clustering.components),
+        "centroids": _encode(clustering.centroids),
+        "theme_ids": list(theme_ids),
+    }
+
+
+def assign_new(
+    session: Session, submission_ids: Sequence[int], threshold: float | None = None
+) -> dict[int, int]:
+    """Put new submissions into the themes of the latest stored run; ``{submission id: theme id}``
+    for those close enough to a theme (the others wait for the next run)."""
+    run = session.scalars(select(ThemeRunRow).order_by(ThemeRunRow.id.desc()).limit(1)).first()
+    if run is None or not submission_ids:
+        return {}
+    space = run.space
+    mean, centroids = _decode(space["mean"]), _decode(space["centroids"])
+    if mean is None or centroids is None or len(centroids) == 0:
+        return {}
+    clustering = Clustering(np.zeros(0, np.int64), centroids, mean, _decode(space.get("components")))
+    present = set(
+        session.scalars(
+            select(ThemeMemberRow.submission_id).where(
+                ThemeMemberRow.run_id == run.id, ThemeMemberRow.submission_id.in_(list(submission_ids))
+            )
+        )
+    )
+    ids, vectors = load_vectors(session, run.model, [i for i in submission_ids if i not in present])
+    if len(ids) == 0:
+        return {}
+    nearest = assign_to_themes(clustering, vectors, threshold)
+    assigned: dict[int, int] = {}
+    for sid, t in zip(ids.tolist(), nearest.tolist(), strict=True):
+        if t != UNASSIGNED:
+            assigned[int(sid)] = int(space["theme_ids"][t])
+            session.add(ThemeMemberRow(run_id=run.id, submission_id=int(sid), theme_id=assigned[int(sid)]))
+    session.flush()
+    return assigned

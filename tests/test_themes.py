@@ -1,0 +1,269 @@
+"""Themes: deterministic, order-independent clusters with verbatim quotes, stable ids, analysts'
+decisions that survive recomputation, k-anonymity, and the API through the live server."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+
+import httpx
+import numpy as np
+import pytest
+import uvicorn
+from sqlalchemy import select
+
+from civicpulse.analysis.pipeline import Pipeline
+from civicpulse.analysis.worker import Worker
+from civicpulse.api.app import create_app
+from civicpulse.domain import Contact, Role, SubmissionIn
+from civicpulse.embeddings import BundledEmbedder
+from civicpulse.insight.themes import ThemeItem, discover_themes
+from civicpulse.insight.themes.decisions import decide
+from civicpulse.insight.themes.service import ThemeSlice, assign_new, refresh_themes, themes_view
+from civicpulse.intake.service import accept
+from civicpulse.settings import Settings
+from civicpulse.store.contacts import ContactCipher
+from civicpulse.store.db import Database
+from civicpulse.store.tables import AnnotationRow
+from civicpulse.store.users import create_token, create_user
+from tests.pg import free_port
+
+FLOODS = [
+    "Đường Nguyễn Trãi bị ngập sâu mỗi khi trời mưa lớn, xe máy chết máy giữa đường.",
+    "Mưa chỉ nửa tiếng mà khu phố tôi đã ngập nước đến đầu gối, cống thoát nước bị tắc.",
+    "Hệ thống thoát nước ở phường quá kém, cứ mưa là ngập, đề nghị nạo vét cống.",
+    "Nước ngập tràn vào nhà dân sau trận mưa chiều qua vì cống thoát nước quá nhỏ.",
+    "Triều cường kết hợp mưa lớn khiến đường ngập nặng, người dân không thể đi làm.",
+    "Xin thành phố sớm cải tạo cống thoát nước, đường trước chợ ngập mỗi mùa mưa.",
+    "Con hẻm nhà tôi ngập nước suốt ba ngày sau mưa, muỗi sinh sôi rất nhiều.",
+    "Mỗi trận mưa to là đường ngập như sông, cống thoát nước không tiêu kịp.",
+]
+WASTE = [
+    "Rác thải sinh hoạt chất đống ở đầu hẻm nhiều ngày không ai thu gom, bốc mùi hôi thối.",
+    "Xe thu gom rác không đến đúng giờ, rác tràn ra đường gây ô nhiễm.",
+    "Bãi rác tự phát cạnh trường học bốc mùi hôi, đề nghị dọn dẹp và xử phạt người đổ rác.",
+    "Người dân đổ rác bừa bãi ra vỉa hè, rác thải bốc mùi hôi thối.",
+    "Đề nghị tăng tần suất thu gom rác thải ở chợ, rác ùn ứ mỗi chiều.",
+    "Điểm tập kết rác ngay trước nhà tôi bốc mùi nồng nặc, ruồi nhặng khắp nơi.",
+    "Rác thải xây dựng bị đổ trộm ven đường ban đêm, chính quyền cần xử lý.",
+    "Thùng rác công cộng bị đầy tràn, không được thu gom rác nhiều ngày liền.",
+]
+NOISE = [
+    "Quán karaoke gần nhà hát to đến nửa đêm, gia đình tôi không thể ngủ được.",
+    "Tiếng ồn từ loa kẹo kéo hàng xóm hát karaoke suốt ngày đêm rất khó chịu.",
+    "Công trình xây dựng gây tiếng ồn lớn từ sáng sớm đến khuya, vi phạm giờ nghỉ ngơi.",
+    "Đề nghị xử phạt quán bar mở nhạc ầm ĩ quá giờ quy định, tiếng ồn làm trẻ em mất ngủ.",
+    "Nhà bên cạnh hát karaoke ồn ào mỗi tối, đã nhắc nhở nhiều lần nhưng không được.",
+    "Tiếng ồn từ xưởng cơ khí hoạt động ban đêm làm người dân xung quanh mất ngủ.",
+    "Loa phát nhạc của quán cà phê quá to, tiếng ồn vang cả khu phố.",
+    "Hàng xóm hát karaoke đến 1 giờ sáng, tiếng ồn vượt mức cho phép.",
+]
+TOPICS = {"flood": FLOODS, "waste": WASTE, "noise": NOISE}
+START = datetime(2026, 3, 2, 8, tzinfo=UTC)
+
+
+@lru_cache(maxsize=1)
+def _vectors() -> np.ndarray:
+    texts = [t for texts in TOPICS.values() for t in texts]
+    return BundledEmbedder().embed_passages(texts)
+
+
+def _items() -> tuple[list[ThemeItem], list[str], np.ndarray]:
+    items, gold = [], []
+    for n, (name, texts) in enumerate((k, t) for k, ts in TOPICS.items() for t in ts):
+        items.append(ThemeItem(id=100 + n, text=texts, received_at=START + timedelta(hours=n)))
+        gold.append(name)
+    return items, gold, _vectors()
+
+
+def _partition(labels_by_id: dict[int, int]) -> set[frozenset[int]]:
+    groups: dict[int, set[int]] = {}
+    for sid, label in labels_by_id.items():
+        groups.setdefault(label, set()).add(sid)
+    return {frozenset(g) for g in groups.values()}
+
+
+def test_themes_find_the_topics_deterministically_and_in_any_order() -> None:
+    items, gold, vectors = _items()
+    first = discover_themes(items, vectors)
+    again = discover_themes(items, vectors)
+    perm = np.random.default_rng(5).permutation(len(items))
+    shuffled = discover_themes([items[i] for i in perm], vectors[perm])
+
+    by_id = {it.id: int(lab) for it, lab in zip(items, first.clustering.labels, strict=True)}
+    by_id_shuffled = {items[i].id: int(lab) for i, lab in zip(perm, shuffled.clustering.labels, strict=True)}
+    assert by_id == {it.id: int(lab) for it, lab in zip(items, again.clustering.labels, strict=True)}
+    assert by_id == by_id_shuffled  # same numbering too: themes are ranked canonically
+    assert [t.label for t in first.themes] == [t.label for t in shuffled.themes]
+    # the three topics come out as three themes, nothing left unassigned
+    gold_by_id = {it.id: g for it, g in zip(items, gold, strict=True)}
+    assert _partition(by_id) == _partition({i: hash(g) for i, g in gold_by_id.items()})
+    assert first.unassigned_share == 0.0
+
+
+def test_quotes_and_summaries_are_verbatim_and_themes_are_described() -> None:
+    items, _, vectors = _items()
+    found = discover_themes(items, vectors)
+    text_of = {it.id: it.text for it in items}
+    labels = " ".join(t.label for t in found.themes)
+    for theme in found.themes:
+        assert 3 <= len(theme.quotes) <= 5 and theme.summary
+        for quote in theme.quotes + theme.summary:
+            assert quote.submission_id in theme.member_ids
+            assert quote.text in text_of[quote.submission_id]
+        assert theme.senders == len(theme.member_ids)  # anonymous: one sender per submission
+        assert sum(theme.trend.values()) == pytest.approx(theme.weight)
+        assert theme.keywords and all(" " not in k for k in theme.keywords)
+    assert "ngập" in labels and "rác" in labels and ("ồn" in labels or "karaoke" in labels)
+
+
+def _store(settings: Settings, db: Database, *, few_senders: str | None = None) -> dict[str, list[int]]:
+    """Accept the synthetic texts and run the real analysis stages (redaction, embedding)."""
+    cipher = ContactCipher(settings.fernet_key)
+    ids: dict[str, list[int]] = {}
+    for t, (name, texts) in enumerate(TOPICS.items()):
+        batch = []
+        for n, text in enumerate(texts):
+            contact = Contact(email=f"p{n % 2}@example.org") if name == few_senders else None
+            batch.append(
+                SubmissionIn(text=text, received_at=START + timedelta(days=t, hours=n), contact=contact)
+            )
+        ids[name] = [a.id for a in accept(db, cipher, batch, actor="test", client=None)]
+    staged = settings.model_copy(update={"stages": ["language", "normalize", "pii", "embed"]})
+    assert Worker(db, Pipeline.from_settings(staged), staged).drain() == sum(len(v) for v in ids.values())
+    return ids
+
+
+def test_ids_kept_across_runs_rename_survives_and_new_items_join(settings: Settings, db: Database) -> None:
+    ids = _store(settings, db)
+    now = START + timedelta(days=10)
+    with db.write() as session:
+        _, first = refresh_themes(session, ThemeSlice(), k_anonymity=5, now=now)
+    assert len(first.themes) == 3 and all(t.is_new for t in first.themes)
+    flood = next(t for t in first.themes if set(t.member_ids) == set(ids["flood"]))
+    with db.write() as session:
+        decide(session, flood.id, "rename", actor="analyst@example.org", value="Ngập sau mưa")
+        _, second = refresh_themes(session, ThemeSlice(), k_anonymity=5, now=now + timedelta(days=8))
+    assert {t.id for t in second.themes} == {t.id for t in first.themes}
+    renamed = next(t for t in second.themes if t.id == flood.id)
+    assert renamed.label == "Ngập sau mưa" and renamed.renamed
+    assert not any(t.is_new for t in second.themes)  # all were seen more than a week earlier
+    with db.read() as session:
+        redacted = {
+            row.submission_id: row.data["redacted_text"]
+            for row in session.scalars(select(AnnotationRow).where(AnnotationRow.stage == "pii"))
+        }
+    for theme in second.themes:
+        for quote in theme.quotes:
+            assert quote.text in redacted[quote.submission_id]
+
+    # a new submission about floods joins the stored flood theme incrementally
+    cipher = ContactCipher(settings.fernet_key)
+    [late] = accept(
+        db,
+        cipher,
+        [SubmissionIn(text="Phố tôi lại ngập nước sau cơn mưa tối qua, cống tắc.")],
+        actor="test",
+        client=None,
+    )
+    staged = settings.model_copy(update={"stages": ["language", "normalize", "pii", "embed"]})
+    Worker(db, Pipeline.from_settings(staged), staged).drain()
+    with db.write() as session:
+        assert assign_new(session, [late.id]) == {late.id: flood.id}
+
+
+def test_themes_of_too_few_senders_are_suppressed(settings: Settings, db: Database) -> None:
+    _store(settings, db, few_senders="waste")
+    with db.read() as session:
+        view = themes_view(session, ThemeSlice(), k_anonymity=5)
+    assert view.suppressed == 1 and len(view.themes) == 2
+    assert all(t.senders >= 5 for t in view.themes)
+    assert not any("rác" in t.label for t in view.themes)
+
+
+@pytest.fixture
+def server(settings: Settings, db: Database) -> Iterator[tuple[str, str]]:
+    """The real app over HTTP, with a viewer's token."""
+    app = create_app(settings)
+    with db.write() as session:
+        token = create_token(session, create_user(session, "viewer@example.org", "password-123", Role.viewer))
+    port = free_port()
+    runner = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=runner.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    yield url, token
+    runner.should_exit = True
+    thread.join(10)
+
+
+def test_api_lists_themes_of_a_window_for_any_role(
+    settings: Settings, db: Database, server: tuple[str, str]
+) -> None:
+    url, token = server
+    ids = _store(settings, db, few_senders="noise")
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
+        everything = client.get("/api/v1/themes")
+        window = client.get(
+            "/api/v1/themes",
+            params={"from": START.isoformat(), "to": (START + timedelta(days=1)).isoformat()},
+        )
+        backwards = client.get("/api/v1/themes", params={"from": START.isoformat(), "to": START.isoformat()})
+        anonymous = httpx.get(f"{url}/api/v1/themes", timeout=10)
+    assert everything.status_code == 200, everything.text
+    body = everything.json()
+    assert body["suppressed"] == 1 and body["items"] == 24 and body["k_anonymity"] == 5
+    assert {frozenset(t["member_ids"]) for t in body["themes"]} == {
+        frozenset(ids["flood"]),
+        frozenset(ids["waste"]),
+    }
+    for theme in body["themes"]:
+        assert theme["quotes"] and all(q["submission_id"] in theme["member_ids"] for q in theme["quotes"])
+    assert window.status_code == 200 and window.json()["items"] == 8  # only the floods of day one
+    assert backwards.status_code == 422
+    assert anonymous.status_code == 401
+
+
+def test_api_decisions_are_checked_and_applied(
+    settings: Settings, db: Database, server: tuple[str, str]
+) -> None:
+    url, viewer = server
+    ids = _store(settings, db)
+    with db.write() as session:
+        analyst = create_token(session, create_user(session, "a@example.org", "password-123", Role.analyst))
+        _, first = refresh_themes(session, ThemeSlice(), k_anonymity=5)
+    by_topic = {name: next(t.id for t in first.themes if set(t.member_ids) == set(ids[name])) for name in ids}
+    path = "/api/v1/themes/{}/decisions"
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {analyst}"}, timeout=60) as client:
+        merged = client.post(
+            path.format(by_topic["waste"]), json={"action": "merge", "target_id": by_topic["flood"]}
+        )
+        dismissed = client.post(path.format(by_topic["noise"]), json={"action": "dismiss"})
+        unknown = client.post(path.format(999_999), json={"action": "dismiss"})
+        bad = client.post(path.format(by_topic["flood"]), json={"action": "explode"})
+        no_name = client.post(path.format(by_topic["flood"]), json={"action": "rename"})
+        view = client.get("/api/v1/themes").json()
+    as_viewer = httpx.post(
+        f"{url}{path.format(by_topic['flood'])}",
+        json={"action": "dismiss"},
+        headers={"Authorization": f"Bearer {viewer}"},
+        timeout=10,
+    )
+    assert merged.status_code == 201 and dismissed.status_code == 201, merged.text
+    assert unknown.status_code == 404 and bad.status_code == 422 and no_name.status_code == 422
+    assert as_viewer.status_code == 403
+    assert view["dismissed"] == 1 and len(view["themes"]) == 1
+    [theme] = view["themes"]
+    assert theme["id"] == by_topic["flood"] and set(theme["member_ids"]) == set(ids["flood"]) | set(
+        ids["waste"]
+    )
+    assert theme["senders"] == 16
