@@ -112,7 +112,7 @@ def test_analyze_writes_one_line_per_record_and_stores_nothing(cli: Cli) -> None
     source = cli.folder / "feedback.csv"
     source.write_text(
         "id,noi_dung\n"
-        "a1,\"Gọi tôi số 0912 345 678, đường ở phường Bến Thành ngập\"\n"
+        'a1,"Gọi tôi số 0912 345 678, đường ở phường Bến Thành ngập"\n'
         "a2,\n"
         "a3,toi muon hoi ve thu tuc cap lai can cuoc\n",
         encoding="utf-8",
