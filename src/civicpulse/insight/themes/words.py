@@ -11,6 +11,8 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
 from civicpulse.analysis.segment import segment
 
 # Function words, pronouns, fillers and words every submission uses ("xin", "ý kiến"): they say
@@ -26,9 +28,9 @@ kính_gửi kính_đề_nghị đề_nghị mong mong_muốn vấn_đề hiện_
 hôm_nay nhà_nước bị_ảnh_hưởng như như_vậy vậy do đó_là ta em anh_chị các_bạn thì_là cũng_như
 trong_khi sau_khi trước_khi cho_đến đến_nay tuy tuy_nhiên nhưng_mà song ngoài ngoài_ra bên_cạnh
 thậm_chí chỉ_là ít nhất gần khoảng nhiều_người mọi bài báo bài_báo tin cách làm nói biết thấy_rằng
-đây_là kia vài nhau lần
+đây_là kia vài nhau lần phường xã tỉnh thành_phố quận huyện thị_xã thị_trấn tp
 """
-STOP_WORDS = frozenset(_STOP_TEXT.split())
+STOP_WORDS = frozenset(_STOP_TEXT.split()) | ENGLISH_STOP_WORDS  # English texts come in too
 
 _WORD = re.compile(r"\w", re.UNICODE)
 _DIGITS = re.compile(r"^[\d_.,]+$")
