@@ -1,6 +1,7 @@
 """Take docs/screenshot-dashboard.png: the inbox with realistic Vietnamese data, 1280x800.
 
-Run from the repository root: ``.venv/bin/python scripts/screenshot.py [OUTPUT.png]``.
+Run from the repository root: ``.venv/bin/python -m scripts.screenshot [OUTPUT.png]`` (it shares
+the test harness's server runner and browser options in ``tests/server.py``).
 It builds a throw-away SQLite store, seeds it through the intake service, runs the analysis
 worker (language annotations), serves the app with uvicorn and photographs the inbox with
 Debian's chromium through Playwright.
@@ -8,22 +9,17 @@ Debian's chromium through Playwright.
 
 from __future__ import annotations
 
-import socket
 import sys
 import tempfile
-import threading
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
-import uvicorn
 from playwright.sync_api import sync_playwright
 from sqlalchemy import update
+from tests.server import CHROMIUM, CHROMIUM_ARGS, serving
 
 from civicpulse.analysis.pipeline import Pipeline
 from civicpulse.analysis.worker import Worker
-from civicpulse.api.app import create_app
 from civicpulse.domain import Channel, Contact, Role, SubmissionIn
 from civicpulse.intake.service import accept
 from civicpulse.settings import Settings
@@ -32,16 +28,6 @@ from civicpulse.store.db import Database
 from civicpulse.store.tables import SubmissionRow
 from civicpulse.store.users import create_user
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ADMIN = ("admin@example.org", "admin-password")
 
 # (hours ago, channel, status, locality, text)
@@ -164,13 +150,6 @@ SAMPLES: list[tuple[float, Channel, str, str, str]] = [
 ]
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def seed(db: Database, settings: Settings) -> None:
     """Store the samples through the intake service, analyse them, and set their handling state."""
     now = datetime.now(UTC)
@@ -190,25 +169,6 @@ def seed(db: Database, settings: Settings) -> None:
         for result, status in zip(results, statuses, strict=True):
             session.execute(update(SubmissionRow).where(SubmissionRow.id == result.id).values(status=status))
     Worker(db, Pipeline.from_settings(settings), settings).drain()
-
-
-def serve(settings: Settings) -> tuple[uvicorn.Server, threading.Thread, str]:
-    """Start the app with uvicorn in a thread; return the server, its thread and URL."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return server, thread, url
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    raise RuntimeError("the server did not start")
 
 
 def photograph(url: str, out: Path) -> None:
@@ -239,12 +199,10 @@ def main(out: Path) -> None:
         with db.write() as session:
             create_user(session, ADMIN[0], ADMIN[1], Role.admin)
         seed(db, settings)
-        server, thread, url = serve(settings)
         try:
-            photograph(url, out)
+            with serving(settings) as url:
+                photograph(url, out)
         finally:
-            server.should_exit = True
-            thread.join(10)
             db.dispose()
     print(f"wrote {out}")
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,14 +10,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
-from civicpulse.api.app import create_app
 from civicpulse.domain import Role
 from civicpulse.settings import Settings
 from civicpulse.store.db import Database
 from civicpulse.store.users import create_token, create_user
-from tests.pg import PostgresServer, free_port
+from tests.pg import PostgresServer
+from tests.server import serving
 
 TEST_SECRET = "test-secret-key-0123456789abcdef"
 
@@ -90,28 +87,9 @@ class LiveServer:
 
 
 def run_server(settings: Settings) -> Iterator[str]:
-    """Serve ``create_app(settings)`` with uvicorn in a thread; yield its URL."""
-    port = free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    else:
-        raise RuntimeError("server did not become ready")
-    try:
+    """Serve ``create_app(settings)`` for as long as the generator lives; yield its URL."""
+    with serving(settings) as url:
         yield url
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 @pytest.fixture

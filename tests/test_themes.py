@@ -3,8 +3,6 @@ decisions that survive recomputation, k-anonymity, and the API through the live 
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -12,12 +10,10 @@ from functools import lru_cache
 import httpx
 import numpy as np
 import pytest
-import uvicorn
 from sqlalchemy import select
 
 from civicpulse.analysis.pipeline import Pipeline
 from civicpulse.analysis.worker import Worker
-from civicpulse.api.app import create_app
 from civicpulse.domain import Contact, Role, SubmissionIn
 from civicpulse.embeddings import BundledEmbedder
 from civicpulse.insight.themes import ThemeItem, discover_themes
@@ -29,7 +25,7 @@ from civicpulse.store.contacts import ContactCipher
 from civicpulse.store.db import Database
 from civicpulse.store.tables import AnnotationRow
 from civicpulse.store.users import create_token, create_user
-from tests.pg import free_port
+from tests.server import serving
 
 FLOODS = [
     "Đường Nguyễn Trãi bị ngập sâu mỗi khi trời mưa lớn, xe máy chết máy giữa đường.",
@@ -187,23 +183,10 @@ def test_themes_of_too_few_senders_are_suppressed(settings: Settings, db: Databa
 @pytest.fixture
 def server(settings: Settings, db: Database) -> Iterator[tuple[str, str]]:
     """The real app over HTTP, with a viewer's token."""
-    app = create_app(settings)
     with db.write() as session:
         token = create_token(session, create_user(session, "viewer@example.org", "password-123", Role.viewer))
-    port = free_port()
-    runner = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=runner.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    yield url, token
-    runner.should_exit = True
-    thread.join(10)
+    with serving(settings) as url:
+        yield url, token
 
 
 def test_api_lists_themes_of_a_window_for_any_role(

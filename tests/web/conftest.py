@@ -10,17 +10,8 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from tests.conftest import LiveServer
+from tests.server import CHROMIUM, CHROMIUM_ARGS
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ADMIN_EMAIL = "admin@example.org"
 ADMIN_PASSWORD = "admin-password"
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
