@@ -16,7 +16,8 @@ import numpy as np
 
 from civicpulse.analysis.base import AnalysisItem, StageResult, texts_to_analyse
 from civicpulse.analysis.features import (
-    embedder_for,
+    CONFIGURED,
+    UsesEmbedder,
     fold_ascii,
     model_dir,
     passage_vectors,
@@ -28,7 +29,6 @@ from civicpulse.settings import Settings
 from civicpulse.taxonomy import Taxonomy, Topic, load_taxonomy
 
 DEFAULT_THRESHOLD = 0.5
-_NO_EMBEDDER: Any = object()
 
 
 def topic_documents(topic: Topic) -> list[str]:
@@ -118,7 +118,7 @@ def ranked(codes: list[str], probs: np.ndarray, top: int = 3) -> list[dict[str, 
     return [{"code": codes[i], "confidence": round(float(probs[i]), 4)} for i in order]
 
 
-class TopicStage:
+class TopicStage(UsesEmbedder):
     """Assigns a taxonomy topic with a calibrated confidence; low confidence goes to review.
 
     Output: ``{code, confidence, alternatives: [{code, confidence}] (top 3), method, review}``.
@@ -126,18 +126,13 @@ class TopicStage:
 
     name: ClassVar[str] = "topic"
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = _NO_EMBEDDER) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder | None = CONFIGURED) -> None:
         self.settings = settings
         self.threshold = float(getattr(settings, "topic_review_threshold", DEFAULT_THRESHOLD))
         self.embedder_ = embedder
         self.taxonomy_: Taxonomy | None = None
         self.zero_shot_: ZeroShotTopics | None = None
         self.model_: ModelSlot | None = None
-
-    def _embedder(self) -> Embedder | None:
-        if self.embedder_ is _NO_EMBEDDER:
-            self.embedder_ = embedder_for(self.settings)
-        return self.embedder_
 
     def process(self, items: list[AnalysisItem]) -> StageResult:
         """Classify every item; an item with no text fails, the others go on."""

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -78,6 +79,21 @@ def embedder_for(settings: Settings) -> Embedder | None:
     from civicpulse.analysis.embed import embedder_from_settings
 
     return embedder_from_settings(settings)
+
+
+CONFIGURED: Any = object()  # "build the configured embedder on first use" (``None``: words only)
+
+
+class UsesEmbedder:
+    """For stages given an embedder, or none (words only), or ``CONFIGURED`` (built when first needed)."""
+
+    settings: Settings
+    embedder_: Any
+
+    def _embedder(self) -> Embedder | None:
+        if self.embedder_ is CONFIGURED:
+            self.embedder_ = embedder_for(self.settings)
+        return self.embedder_
 
 
 _TOKEN = re.compile(r"[\w*']+")

@@ -13,8 +13,9 @@ import numpy as np
 
 from civicpulse.analysis.base import AnalysisItem, StageResult, texts_to_analyse
 from civicpulse.analysis.features import (
+    CONFIGURED,
     Lexicon,
-    embedder_for,
+    UsesEmbedder,
     model_dir,
     passage_vectors,
     softmax,
@@ -26,7 +27,6 @@ from civicpulse.embeddings import Embedder
 from civicpulse.settings import Settings
 
 LABELS = SENTIMENT_LABELS
-_NO_EMBEDDER: Any = object()
 _WEIGHTS = {"strong": 2.0, "normal": 1.0}
 
 
@@ -93,22 +93,17 @@ class ZeroShotSentiment:
         return softmax(scores, self.temperature)
 
 
-class SentimentStage:
+class SentimentStage(UsesEmbedder):
     """Output: ``{label, score, scores: {negative, neutral, positive}, method}``; ``score`` is the
     confidence of ``label``."""
 
     name: ClassVar[str] = "sentiment"
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = _NO_EMBEDDER) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder | None = CONFIGURED) -> None:
         self.settings = settings
         self.model_ = ModelSlot(model_dir(settings), "sentiment", set(LABELS))
         self.embedder_ = embedder
         self.zero_shot_: ZeroShotSentiment | None = None
-
-    def _embedder(self) -> Embedder | None:
-        if self.embedder_ is _NO_EMBEDDER:
-            self.embedder_ = embedder_for(self.settings)
-        return self.embedder_
 
     def process(self, items: list[AnalysisItem]) -> StageResult:
         """Score every item; an item with no text fails, the others go on."""
