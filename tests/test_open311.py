@@ -354,3 +354,28 @@ def test_public_listing_redacts_personal_data(live_server: LiveServer) -> None:
         public = client.get(f"/open311/v2/requests/{code}.json").json()[0]
     assert "0912" not in public["description"] and "example.com" not in public["description"]
     assert "[PHONE]" in public["description"] and "[EMAIL]" in public["description"]
+
+
+def test_public_listing_uses_the_stored_redaction(live_server: LiveServer) -> None:
+    from civicpulse.analysis.pipeline import Pipeline
+    from civicpulse.analysis.worker import Worker
+
+    text = "Ong Tran Van Binh sdt 0987654321 bao den duong hong o ngo 5"
+    with httpx.Client(base_url=live_server.url, timeout=30) as client:
+        created = client.post(
+            "/open311/v2/requests.json",
+            data={
+                "api_key": live_server.admin_token,
+                "service_code": "utilities",
+                "address_string": "Phường Bến Thành",
+                "description": text,
+            },
+        )
+        code = created.json()[0]["service_request_id"]
+        settings = live_server.settings.model_copy(update={"stages": ["language", "normalize", "pii"]})
+        Worker(live_server.db, Pipeline.from_settings(settings), settings).drain()
+        public = client.get(f"/open311/v2/requests/{code}.json").json()[0]
+    with live_server.client() as client:
+        stored = client.get("/api/v1/submissions", params={"q": "0987654321"}).json()["items"][0]
+    assert public["description"] == stored["redacted_text"]
+    assert "0987654321" not in public["description"]

@@ -183,6 +183,18 @@ def _redacted_text(annotations: Sequence[AnnotationRow]) -> str | None:
     return None
 
 
+def redacted_texts(session: Session, submission_ids: Sequence[int]) -> dict[int, str]:
+    """The stored redacted text (``pii`` stage) of those submissions that have one."""
+    if not submission_ids:
+        return {}
+    rows = session.scalars(
+        select(AnnotationRow).where(
+            AnnotationRow.submission_id.in_(list(submission_ids)), AnnotationRow.stage == "pii"
+        )
+    )
+    return {row.submission_id: text for row in rows if (text := _redacted_text([row])) is not None}
+
+
 def get_submission(session: Session, submission_id: int) -> SubmissionOut:
     """One submission with its annotations, or ``NotFound``."""
     row = session.get(SubmissionRow, submission_id)

@@ -27,6 +27,7 @@ from civicpulse.api.deps import Ctx, PublicRateLimit, ReadSession, client_addres
 from civicpulse.domain import Attachment, CaseStatus, Channel, Contact, Role, SubmissionIn
 from civicpulse.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from civicpulse.intake.service import accept
+from civicpulse.store.submissions import redacted_texts
 from civicpulse.store.tables import SubmissionRow, utcnow
 from civicpulse.store.users import user_for_token
 from civicpulse.taxonomy import Taxonomy, Topic
@@ -63,9 +64,10 @@ _STATUSES = {
 _XML_ITEMS = {"attributes": "attribute"}
 
 
-def public_description(text: str) -> str:
-    """The text of a request as Open311 shows it publicly: personal data replaced by placeholders."""
-    return redact(text).redacted_text
+def public_description(text: str, stored: str | None = None) -> str:
+    """The text of a request as Open311 shows it publicly: personal data replaced by placeholders
+    (the analysis's stored redaction when it ran, else redacted now)."""
+    return stored if stored is not None else redact(text).redacted_text
 
 
 # ---------------------------------------------------------------------------- rendering
@@ -400,7 +402,12 @@ def _public_row(session: Session, code: str) -> SubmissionRow:
     return row
 
 
-def _public_request(row: SubmissionRow, taxonomy: Taxonomy) -> dict[str, Any]:
+def _public_requests(session: Session, rows: list[SubmissionRow], taxonomy: Taxonomy) -> list[dict[str, Any]]:
+    stored = redacted_texts(session, [row.id for row in rows])
+    return [_public_request(row, taxonomy, stored.get(row.id)) for row in rows]
+
+
+def _public_request(row: SubmissionRow, taxonomy: Taxonomy, redacted: str | None) -> dict[str, Any]:
     topic = next((t for t in taxonomy.topics if t.code == row.service_code), None)
     media = next((a.get("url") for a in row.attachments or [] if a.get("url")), None)
     return {
@@ -409,7 +416,7 @@ def _public_request(row: SubmissionRow, taxonomy: Taxonomy) -> dict[str, Any]:
         "status_notes": row.status_notes,
         "service_name": topic.name_vi if topic else None,
         "service_code": row.service_code,
-        "description": public_description(row.text),
+        "description": public_description(row.text, redacted),
         "agency_responsible": _agency_name(taxonomy, row.agency),
         "service_notice": _notice(taxonomy, row.agency),
         "requested_datetime": _w3(row.received_at),
@@ -429,7 +436,7 @@ def list_requests(fmt: str, request: Request, session: ReadSession, ctx: Ctx) ->
     """Service requests, filtered by id, service, status and date (default: the last 90 days)."""
     fmt = _format(fmt)
     rows = _find_requests(session, RequestQuery.parse(request.query_params))
-    return render(fmt, [_public_request(r, ctx.taxonomy) for r in rows], "service_requests", "request")
+    return render(fmt, _public_requests(session, rows, ctx.taxonomy), "service_requests", "request")
 
 
 @router.get("/requests/{service_request_id}.{fmt}", dependencies=[PublicRateLimit])
@@ -437,7 +444,7 @@ def read_request(service_request_id: str, fmt: str, session: ReadSession, ctx: C
     """One service request, as a list of one."""
     fmt = _format(fmt)
     row = _public_row(session, service_request_id)
-    return render(fmt, [_public_request(row, ctx.taxonomy)], "service_requests", "request")
+    return render(fmt, _public_requests(session, [row], ctx.taxonomy), "service_requests", "request")
 
 
 @router.get("/tokens/{token}.{fmt}", dependencies=[PublicRateLimit])
