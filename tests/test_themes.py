@@ -16,6 +16,7 @@ from civicpulse.analysis.pipeline import Pipeline
 from civicpulse.analysis.worker import Worker
 from civicpulse.domain import Contact, Role, SubmissionIn
 from civicpulse.embeddings import BundledEmbedder
+from civicpulse.errors import Unprocessable
 from civicpulse.insight.themes import ThemeItem, discover_themes
 from civicpulse.insight.themes.decisions import decide
 from civicpulse.insight.themes.service import ThemeSlice, assign_new, refresh_themes, themes_view
@@ -234,6 +235,7 @@ def test_api_decisions_are_checked_and_applied(
         unknown = client.post(path.format(999_999), json={"action": "dismiss"})
         bad = client.post(path.format(by_topic["flood"]), json={"action": "explode"})
         no_name = client.post(path.format(by_topic["flood"]), json={"action": "rename"})
+        too_many = client.post(path.format(by_topic["flood"]), json={"action": "split", "parts": 7})
         view = client.get("/api/v1/themes").json()
     as_viewer = httpx.post(
         f"{url}{path.format(by_topic['flood'])}",
@@ -243,6 +245,7 @@ def test_api_decisions_are_checked_and_applied(
     )
     assert merged.status_code == 201 and dismissed.status_code == 201, merged.text
     assert unknown.status_code == 404 and bad.status_code == 422 and no_name.status_code == 422
+    assert too_many.status_code == 422 and "parts" in too_many.text
     assert as_viewer.status_code == 403
     assert view["dismissed"] == 1 and len(view["themes"]) == 1
     [theme] = view["themes"]
@@ -250,3 +253,33 @@ def test_api_decisions_are_checked_and_applied(
         ids["waste"]
     )
     assert theme["senders"] == 16
+
+
+def test_merge_then_split_replays_in_order_and_children_take_decisions(
+    settings: Settings, db: Database
+) -> None:
+    ids = _store(settings, db)
+    now = START + timedelta(days=10)
+    with db.write() as session:
+        _, first = refresh_themes(session, ThemeSlice(), k_anonymity=5, now=now)
+    by_topic = {name: next(t.id for t in first.themes if set(t.member_ids) == set(ids[name])) for name in ids}
+    with db.write() as session:
+        decide(session, by_topic["waste"], "merge", actor="a@example.org", target_id=by_topic["flood"])
+        split = decide(session, by_topic["flood"], "split", actor="a@example.org", parts=2)
+        view = themes_view(session, ThemeSlice(), k_anonymity=5, now=now)
+    assert split.children is not None and len(split.children) == 2
+    assert not set(split.children) & {t.id for t in first.themes}
+    children = [t for t in view.themes if t.split_from == by_topic["flood"]]
+    # the merged theme (floods + waste) splits back along its two topics
+    assert {frozenset(t.member_ids) for t in children} == {frozenset(ids["flood"]), frozenset(ids["waste"])}
+    assert {t.id for t in children} == set(split.children)
+    assert all(t.is_new for t in children)  # made by the split, just now
+    waste_child = next(t for t in children if set(t.member_ids) == set(ids["waste"]))
+    assert any("rác" in k for k in waste_child.keywords)
+    with db.write() as session:
+        decide(session, waste_child.id, "rename", actor="a@example.org", value="Thu gom rác")
+        _, again = refresh_themes(session, ThemeSlice(), k_anonymity=5, now=now + timedelta(days=1))
+    renamed = next(t for t in again.themes if t.id == waste_child.id)
+    assert renamed.label == "Thu gom rác" and set(renamed.member_ids) == set(ids["waste"])
+    with db.write() as session, pytest.raises(Unprocessable):
+        decide(session, by_topic["noise"], "split", actor="a@example.org", parts=9)

@@ -1,7 +1,7 @@
 """Stored themes: runs, the themes of each run with their members, and analysts' decisions.
 
 A theme's ``theme_id`` is stable across runs (kept when members largely overlap); the row ``id``
-is per run. Decisions (rename, merge, dismiss) are facts of their own, applied after every
+is per run. Decisions (rename, merge, split, dismiss) are facts of their own, applied after every
 recomputation, so that analysts' work survives it.
 """
 
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from civicpulse.store.tables import Base, Id, UtcDateTime, utcnow
 
-DECISIONS = ("rename", "merge", "dismiss")
+DECISIONS = ("rename", "merge", "split", "dismiss")
 
 
 class ThemeRunRow(Base):
@@ -62,7 +62,8 @@ class ThemeMemberRow(Base):
 
 
 class ThemeDecisionRow(Base):
-    """An analyst's decision about a theme: rename (value), merge into target_id, or dismiss."""
+    """An analyst's decision about a theme: rename (value), merge into target_id, split into the
+    themes ``children`` (new ids, given when the decision is taken), or dismiss."""
 
     __tablename__ = "theme_decisions"
 
@@ -71,5 +72,6 @@ class ThemeDecisionRow(Base):
     action: Mapped[str] = mapped_column(String(16))
     value: Mapped[str | None] = mapped_column(Text)
     target_id: Mapped[int | None] = mapped_column(Id)
+    children: Mapped[list[int] | None] = mapped_column(JSON)
     actor: Mapped[str] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

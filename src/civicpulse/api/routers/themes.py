@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from civicpulse.api.deps import Analyst, Ctx, CurrentUser, ReadSession, client_address
-from civicpulse.insight.themes.decisions import decide
+from civicpulse.insight.themes.decisions import MAX_PARTS, MIN_PARTS, decide
 from civicpulse.insight.themes.models import ThemesOut
 from civicpulse.insight.themes.service import ThemeSlice, themes_view
 from civicpulse.store.audit import record_audit
@@ -21,13 +21,15 @@ Code = Annotated[str, Query(min_length=1, max_length=100)]
 
 
 class DecisionIn(BaseModel):
-    """An analyst's decision: rename (``value``), merge into ``target_id``, or dismiss."""
+    """An analyst's decision: rename (``value``), merge into ``target_id``, split into ``parts``
+    new themes, or dismiss."""
 
     model_config = ConfigDict(extra="forbid")
 
-    action: Literal["rename", "merge", "dismiss"]
+    action: Literal["rename", "merge", "split", "dismiss"]
     value: Annotated[str, Field(min_length=1, max_length=300)] | None = None
     target_id: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = None
+    parts: Annotated[int, Field(ge=MIN_PARTS, le=MAX_PARTS)] = MIN_PARTS
 
 
 class DecisionOut(BaseModel):
@@ -38,6 +40,7 @@ class DecisionOut(BaseModel):
     action: str
     value: str | None
     target_id: int | None
+    children: list[int] | None = None
 
 
 @router.get("", response_model=ThemesOut)
@@ -64,7 +67,13 @@ def decide_theme(
     """Record a decision about a theme; it is applied to every later computation."""
     with ctx.db.write() as session:
         row = decide(
-            session, theme_id, body.action, actor=user.email, value=body.value, target_id=body.target_id
+            session,
+            theme_id,
+            body.action,
+            actor=user.email,
+            value=body.value,
+            target_id=body.target_id,
+            parts=body.parts,
         )
         record_audit(
             session,
@@ -73,10 +82,15 @@ def decide_theme(
             target=f"theme:{theme_id}",
             client=client_address(request),
             status=201,
-            detail={"value": body.value, "target_id": body.target_id},
+            detail={"value": body.value, "target_id": body.target_id, "children": row.children},
         )
         out = DecisionOut(
-            id=row.id, theme_id=row.theme_id, action=row.action, value=row.value, target_id=row.target_id
+            id=row.id,
+            theme_id=row.theme_id,
+            action=row.action,
+            value=row.value,
+            target_id=row.target_id,
+            children=row.children,
         )
     request.state.audited = True
     return out

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,38 +62,51 @@ def discover_themes(
         return ThemeSet([], clustering, unassigned, share)
     projected = clustering.project(vectors)
     groups = {t: np.flatnonzero(labels == t) for t in range(len(clustering.centroids))}
-    orders = {
-        t: nearest_first(projected[rows], clustering.centroids[t], ids[rows].tolist())
-        for t, rows in groups.items()
-    }
+    described = describe_groups(items, projected, groups)
+    themes = [described[t] for t in groups]
+    return ThemeSet(themes, clustering, unassigned, share)
+
+
+def describe_groups(
+    items: Sequence[ThemeItem], projected: np.ndarray, groups: Mapping[int, np.ndarray]
+) -> dict[int, Theme]:
+    """A described ``Theme`` for each group of item positions (keywords by class-based TF-IDF
+    across the groups, so they are told apart); ``projected`` rows are unit vectors in the
+    clustering's space. Empty groups are left out."""
+    ids = [item.id for item in items]
+    orders: dict[int, list[int]] = {}
     docs, doc_weights = {}, {}
     for t, rows in groups.items():
+        if len(rows) == 0:
+            continue
+        weights = np.asarray([items[r].weight for r in rows], dtype=np.float32)
+        centroid = (projected[rows] * weights[:, None]).sum(axis=0)
+        centroid = centroid / max(float(np.linalg.norm(centroid)), 1e-9)
+        orders[t] = nearest_first(projected[rows], centroid, [ids[r] for r in rows])
         near = [rows[i] for i in orders[t][:KEYWORD_SAMPLE]]
         docs[t] = [content_words(items[r].text[:KEYWORD_CHARS]) for r in near]
         doc_weights[t] = [items[r].weight for r in near]
     ranked = ctfidf(docs, doc_weights)
-    themes = []
-    for t, rows in groups.items():
-        members = [items[r] for r in rows]
+    themes: dict[int, Theme] = {}
+    for t in orders:
+        members = [items[r] for r in groups[t]]
         top = dict(ranked[t][:KEYWORDS])
         keywords = list(top)
         w = [m.weight for m in members]
-        themes.append(
-            Theme(
-                index=t,
-                member_ids=sorted(m.id for m in members),
-                keywords=keywords,
-                label=label_of(keywords),
-                quotes=quotes_for(members, orders[t], top),
-                summary=summary_for(members, orders[t][:20], top),
-                senders=len({m.sender_key() for m in members}),
-                weight=round(float(sum(w)), 3),
-                sentiment=shares([m.sentiment for m in members], w),
-                places=shares([m.province for m in members], w),
-                trend=trend(members),
-            )
+        themes[t] = Theme(
+            index=t,
+            member_ids=sorted(m.id for m in members),
+            keywords=keywords,
+            label=label_of(keywords),
+            quotes=quotes_for(members, orders[t], top),
+            summary=summary_for(members, orders[t][:20], top),
+            senders=len({m.sender_key() for m in members}),
+            weight=round(float(sum(w)), 3),
+            sentiment=shares([m.sentiment for m in members], w),
+            places=shares([m.province for m in members], w),
+            trend=trend(members),
         )
-    return ThemeSet(themes, clustering, unassigned, share)
+    return themes
 
 
 def assign_to_themes(

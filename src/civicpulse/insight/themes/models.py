@@ -24,6 +24,7 @@ class ThemeOut(_Strict):
     id: int
     label: str
     renamed: bool = False
+    split_from: int | None = None
     is_new: bool
     first_seen: datetime
     keywords: list[str]

@@ -20,10 +20,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from civicpulse.insight.themes.cluster import UNASSIGNED, Clustering, ClusterParams
-from civicpulse.insight.themes.decisions import decisions
-from civicpulse.insight.themes.discover import ThemeSet, assign_to_themes, discover_themes
+from civicpulse.insight.themes.decisions import apply_decisions, decision_log, latest_decisions, next_theme_id
+from civicpulse.insight.themes.discover import ThemeSet, assign_to_themes, describe_groups, discover_themes
 from civicpulse.insight.themes.models import QuoteOut, ThemeOut, ThemesOut
-from civicpulse.insight.themes.represent import Theme, ThemeItem, shares, trend
+from civicpulse.insight.themes.represent import ThemeItem
 from civicpulse.insight.themes.slices import ThemeSlice, load_slice
 from civicpulse.store.tables import utcnow
 from civicpulse.store.themes import ThemeMemberRow, ThemeRow, ThemeRunRow
@@ -79,15 +79,11 @@ def _first_seen(session: Session, theme_ids: Sequence[int]) -> dict[int, datetim
     return {int(tid): at for tid, at in rows}
 
 
-def _next_id(session: Session) -> int:
-    top = session.scalar(select(func.max(ThemeRow.theme_id)))
-    return int(top or 0) + 1
-
-
 @dataclass
 class _Computed:
     cut: ThemeSlice
     items: list[ThemeItem]
+    projected: np.ndarray
     found: ThemeSet
     model: str
     without_vector: int
@@ -98,11 +94,12 @@ class _Computed:
 
 def _compute(session: Session, cut: ThemeSlice, params: ClusterParams | None, now: datetime) -> _Computed:
     items, vectors, model, without = load_slice(session, cut)
-    found = discover_themes(items, vectors, params)
+    found = discover_themes(items, vectors, params, describe=False)
+    projected = found.clustering.project(vectors) if items else np.zeros((0, 0), np.float32)
     previous = _previous_run(session, cut.key())
     old = _members_of(session, previous.id) if previous else {}
-    matched = match_ids(old, [set(t.member_ids) for t in found.themes])
-    next_id = _next_id(session)
+    matched = match_ids(old, [{items[r].id for r in rows} for rows in _raw_groups(found)])
+    next_id = next_theme_id(session)
     theme_ids: list[int] = []
     for tid in matched:
         if tid is None:
@@ -110,61 +107,36 @@ def _compute(session: Session, cut: ThemeSlice, params: ClusterParams | None, no
         theme_ids.append(tid)
     seen = _first_seen(session, [t for t in matched if t is not None])
     first_seen = {tid: seen.get(tid, now) for tid in theme_ids}
-    return _Computed(cut, items, found, model, without, theme_ids, first_seen, previous)
+    return _Computed(cut, items, projected, found, model, without, theme_ids, first_seen, previous)
 
 
-def _merged(into: Theme, other: Theme, by_id: dict[int, ThemeItem]) -> Theme:
-    members = sorted(set(into.member_ids) | set(other.member_ids))
-    items = [by_id[i] for i in members]
-    w = [i.weight for i in items]
-    return Theme(
-        index=into.index,
-        member_ids=members,
-        keywords=into.keywords,
-        label=into.label,
-        quotes=(into.quotes + other.quotes)[:5],
-        summary=into.summary,
-        senders=len({i.sender_key() for i in items}),
-        weight=round(sum(w), 3),
-        sentiment=shares([i.sentiment for i in items], w),
-        places=shares([i.province for i in items], w),
-        trend=trend(items),
-    )
+def _raw_groups(found: ThemeSet) -> list[np.ndarray]:
+    """Item positions of each theme as clustered (before analysts' decisions)."""
+    labels = found.clustering.labels
+    return [np.flatnonzero(labels == t) for t in range(len(found.clustering.centroids))]
 
 
 def _view(session: Session, c: _Computed, k_anonymity: int, now: datetime) -> ThemesOut:
-    facts = decisions(session)
-    by_id = {item.id: item for item in c.items}
-    themes: dict[int, Theme] = dict(zip(c.theme_ids, c.found.themes, strict=True))
-    dismissed = 0
-    for tid in list(themes):
-        target = tid
-        for _ in range(len(facts) + 1):  # follow merges, never in a loop
-            merge = facts.get(target, {}).get("merge")
-            if merge is None or merge.target_id is None:
-                break
-            target = merge.target_id
-        if target != tid:
-            theme = themes.pop(tid)
-            themes[target] = _merged(themes[target], theme, by_id) if target in themes else theme
-            c.first_seen.setdefault(target, c.first_seen[tid])
+    log = decision_log(session)
+    facts = latest_decisions(log)
+    weights = np.asarray([item.weight for item in c.items], dtype=np.float64)
+    groups = dict(zip(c.theme_ids, _raw_groups(c.found), strict=True))
+    part = apply_decisions(log, groups, c.first_seen, c.projected, weights)
+    described = describe_groups(c.items, c.projected, part.groups)
     shown: list[ThemeOut] = []
     suppressed = 0
-    for tid, theme in sorted(themes.items(), key=lambda kv: (-kv[1].weight, kv[0])):
-        fact = facts.get(tid, {})
-        if "dismiss" in fact:
-            dismissed += 1
-            continue
+    for tid, theme in sorted(described.items(), key=lambda kv: (-kv[1].weight, kv[0])):
         if theme.senders < k_anonymity:
             suppressed += 1
             continue
-        rename = fact.get("rename")
-        first = c.first_seen[tid]
+        rename = facts.get(tid, {}).get("rename")
+        first = part.first_seen[tid]
         shown.append(
             ThemeOut(
                 id=tid,
                 label=rename.value if rename and rename.value else theme.label,
                 renamed=rename is not None,
+                split_from=part.parent.get(tid),
                 is_new=first > now - NEW_FOR,
                 first_seen=first,
                 keywords=[k.replace("_", " ") for k in theme.keywords],
@@ -189,7 +161,7 @@ def _view(session: Session, c: _Computed, k_anonymity: int, now: datetime) -> Th
         unassigned=len(c.found.unassigned_ids),
         unassigned_share=round(c.found.unassigned_share, 4),
         suppressed=suppressed,
-        dismissed=dismissed,
+        dismissed=len(part.dismissed),
         k_anonymity=k_anonymity,
         themes=shown,
     )
@@ -230,7 +202,9 @@ def refresh_themes(
     )
     session.add(run)
     session.flush()
-    for tid, theme in zip(c.theme_ids, c.found.themes, strict=True):
+    raw = dict(zip(c.theme_ids, _raw_groups(c.found), strict=True))
+    described = describe_groups(c.items, c.projected, raw)
+    for tid, theme in described.items():
         session.add(
             ThemeRow(
                 run_id=run.id,
