@@ -81,10 +81,12 @@ class Worker:
         ]
         result = self.pipeline.run(items)
         by_submission = {job.submission_id: job for job in jobs}
+        stored: list[int] = []
         with self.db.write() as session:
             for submission_id, job in by_submission.items():
                 if submission_id in result.outputs:
-                    self._store(session, job, result.outputs[submission_id])
+                    if self._store(session, job, result.outputs[submission_id]):
+                        stored.append(submission_id)
                 else:
                     reason = result.failures.get(submission_id, "submission not found")
                     state = fail_job(
@@ -95,13 +97,28 @@ class Worker:
                         retry_base_seconds=self.settings.job_retry_base_seconds,
                     )
                     log.warning("job %s %s: %s", job.id, state, reason)
+            self._join_themes(session, stored)
         return len(jobs)
 
-    def _store(self, session: Session, job: ClaimedJob, outputs: dict[str, dict]) -> None:
-        """Write annotations only while this worker still holds the job (exactly once)."""
+    def _join_themes(self, session: Session, submission_ids: list[int]) -> None:
+        """Put the batch into the stored themes as it arrives; a failure here never loses the
+        analysis (the next theme run places the submissions anyway)."""
+        if not submission_ids or "embed" not in self.pipeline.stage_names:
+            return
+        from civicpulse.insight.themes.service import assign_new
+
+        try:
+            with session.begin_nested():
+                assign_new(session, submission_ids)
+        except Exception:
+            log.exception("assigning %d submissions to themes failed", len(submission_ids))
+
+    def _store(self, session: Session, job: ClaimedJob, outputs: dict[str, dict]) -> bool:
+        """Write annotations only while this worker still holds the job (exactly once); whether
+        they were written."""
         with session.begin_nested():
             if not finish_job(session, job):
-                return
+                return False
             now = utcnow()
             for stage, output in outputs.items():
                 kept = self.pipeline.storable(stage, output)
@@ -126,6 +143,7 @@ class Worker:
                     detail={"stages": sorted(outputs)},
                 )
             )
+        return True
 
     def _keep_private(self, session: Session, submission_id: int, stage: str, output: dict) -> dict:
         """Hand private keys (``_found``, ...) to their stores; return what annotations may hold."""

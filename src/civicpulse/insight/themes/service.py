@@ -248,9 +248,10 @@ def _space(clustering: Clustering, theme_ids: Sequence[int]) -> dict[str, Any]:
 def assign_new(
     session: Session, submission_ids: Sequence[int], threshold: float | None = None
 ) -> dict[int, int]:
-    """Put new submissions into the themes of the latest stored run; ``{submission id: theme id}``
-    for those close enough to a theme (the others wait for the next run)."""
-    run = session.scalars(select(ThemeRunRow).order_by(ThemeRunRow.id.desc()).limit(1)).first()
+    """Put new submissions into the themes of the latest stored run over the whole store (the run
+    ``civicpulse themes`` stores without filters); ``{submission id: theme id}`` for those close
+    enough to a theme (the others wait for the next run)."""
+    run = _previous_run(session, ThemeSlice().key())
     if run is None or not submission_ids:
         return {}
     space = run.space
@@ -258,14 +259,15 @@ def assign_new(
     if mean is None or centroids is None or len(centroids) == 0:
         return {}
     clustering = Clustering(np.zeros(0, np.int64), centroids, mean, _decode(space.get("components")))
+    candidates = set(submission_ids)
     present = set(
         session.scalars(
             select(ThemeMemberRow.submission_id).where(
-                ThemeMemberRow.run_id == run.id, ThemeMemberRow.submission_id.in_(list(submission_ids))
+                ThemeMemberRow.run_id == run.id, ThemeMemberRow.submission_id.in_(list(candidates))
             )
         )
     )
-    ids, vectors = load_vectors(session, run.model, [i for i in submission_ids if i not in present])
+    ids, vectors = load_vectors(session, run.model, sorted(candidates - present))
     if len(ids) == 0:
         return {}
     nearest = assign_to_themes(clustering, vectors, threshold)
