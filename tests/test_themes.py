@@ -3,6 +3,8 @@ decisions that survive recomputation, k-anonymity, and the API through the live 
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -21,12 +23,14 @@ from civicpulse.insight.themes import ThemeItem, discover_themes
 from civicpulse.insight.themes.decisions import decide
 from civicpulse.insight.themes.service import ThemeSlice, assign_new, refresh_themes, themes_view
 from civicpulse.intake.service import accept
+from civicpulse.llm import ChatClient
 from civicpulse.settings import Settings
 from civicpulse.store.contacts import ContactCipher
 from civicpulse.store.db import Database
 from civicpulse.store.tables import AnnotationRow
 from civicpulse.store.themes import ThemeMemberRow
 from civicpulse.store.users import create_token, create_user
+from tests.fake_chat import FakeChat, fake_chat
 from tests.server import serving
 
 FLOODS = [
@@ -288,3 +292,52 @@ def test_merge_then_split_replays_in_order_and_children_take_decisions(
     assert renamed.label == "Thu gom rác" and set(renamed.member_ids) == set(ids["waste"])
     with db.write() as session, pytest.raises(Unprocessable):
         decide(session, by_topic["noise"], "split", actor="a@example.org", parts=9)
+
+
+def _cited_reply(body: dict) -> str:
+    """A well-behaved model: a label, and one sentence citing the first excerpt it was shown."""
+    prompt = body["messages"][1]["content"]
+    first = re.findall(r"^\[(\d+)\] ", prompt, re.M)[0]
+    summary = [{"text": "Người dân phản ánh cùng một vấn đề.", "cites": [int(first)]}]
+    return json.dumps({"label": "Vấn đề người dân nêu", "summary": summary})
+
+
+def test_generated_labels_see_only_redacted_excerpts_and_cite_members(
+    settings: Settings, db: Database
+) -> None:
+    _store(settings, db)
+    cipher = ContactCipher(settings.fernet_key)
+    phone = "Gọi tôi số 0912 345 678: đường nhà tôi ngập sâu sau mưa, cống thoát nước tắc."
+    accept(db, cipher, [SubmissionIn(text=phone)], actor="test", client=None)
+    staged = settings.model_copy(update={"stages": ["language", "normalize", "pii", "embed"]})
+    Worker(db, Pipeline.from_settings(staged), staged).drain()
+    with fake_chat(_cited_reply) as url, db.write() as session:
+        _, view = refresh_themes(session, ThemeSlice(), k_anonymity=5, llm=ChatClient(url, "m"))
+        asked = len(FakeChat.requests)
+        _, again = refresh_themes(session, ThemeSlice(), k_anonymity=5, llm=ChatClient(url, "m"))
+        redacted = [
+            row.data["redacted_text"]
+            for row in session.scalars(select(AnnotationRow).where(AnnotationRow.stage == "pii"))
+        ]
+    assert asked == len(view.themes) == 3 and len(FakeChat.requests) == asked  # kept, not asked again
+    prompts = [r["messages"][1]["content"] for r in FakeChat.requests]
+    assert not any("0912" in p or "345 678" in p for p in prompts)
+    for line in (ln for p in prompts for ln in p.splitlines() if re.match(r"\[\d+\] ", ln)):
+        excerpt = line.split("] ", 1)[1]
+        assert any(excerpt in text for text in redacted)  # only redacted text reaches the model
+    for theme in again.themes:
+        assert theme.generated is not None and theme.generated.label == "Vấn đề người dân nêu"
+        assert theme.generated.model == "m" and theme.summary  # the extractive summary stays
+        assert set(theme.generated.summary[0].submission_ids) <= set(theme.member_ids)
+
+
+def test_generated_text_that_cites_nothing_shown_is_dropped(settings: Settings, db: Database) -> None:
+    _store(settings, db)
+    bad = {"label": "Bịa đặt", "summary": [{"text": "Một câu không có nguồn.", "cites": [99]}]}
+    replies = [json.dumps(bad), "không phải JSON", 500]
+    with fake_chat(lambda body: replies.pop(0) if replies else 500) as url, db.write() as session:
+        _, view = refresh_themes(
+            session, ThemeSlice(), k_anonymity=5, llm=ChatClient(url, "m", max_retries=0)
+        )
+    assert len(view.themes) == 3
+    assert all(t.generated is None and t.label and t.summary for t in view.themes)

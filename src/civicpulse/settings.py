@@ -117,6 +117,14 @@ class Settings(BaseSettings):
     embedding_store_cache: bool = Field(
         default=True, description="Reuse stored vectors of the same text before computing."
     )
+    llm_endpoint: str | None = Field(
+        default=None,
+        description="OpenAI-compatible base URL of a chat model (vLLM, Ollama ...); optional: themes get "
+        "a generated label and cited summary when set, everything works without it.",
+    )
+    llm_model: str | None = Field(default=None, description="Model name sent to the chat endpoint.")
+    llm_api_key: str | None = Field(default=None, description="Bearer key of the chat endpoint.")
+    llm_timeout: float = Field(default=60.0, description="Seconds per chat request.")
     classify_with_embeddings: bool = Field(
         default=True, description="Topic and sentiment use embeddings beside words (else words only)."
     )

@@ -1,28 +1,17 @@
-"""Any OpenAI-compatible ``/v1/embeddings`` endpoint (OpenAI, vLLM, TEI, Ollama, LiteLLM ...), via httpx.
+"""Any OpenAI-compatible ``/v1/embeddings`` endpoint (OpenAI, vLLM, TEI, Ollama, LiteLLM ...).
 
-Requests carry at most ``batch`` texts; 429, 5xx and connection errors are retried with exponential
-backoff (``Retry-After`` is honoured up to ``max_backoff``); anything else fails at once with the
-server's message. Vectors are checked for count and width and L2-normalised here.
+Requests carry at most ``batch`` texts and are retried by ``civicpulse.openai_http``; vectors are
+checked for count and width and L2-normalised here.
 """
 
 from __future__ import annotations
 
-import contextlib
-import time
 from typing import Any
 
-import httpx
 import numpy as np
 
 from civicpulse.embeddings.base import EmbeddingError, batches, e5_prefixes, empty, l2_normalise, setting
-
-RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
-
-
-def embeddings_url(endpoint: str) -> str:
-    """``.../v1`` or ``.../v1/embeddings`` -> the embeddings URL."""
-    endpoint = endpoint.rstrip("/")
-    return endpoint if endpoint.endswith("/embeddings") else f"{endpoint}/embeddings"
+from civicpulse.openai_http import OpenAIHttp, endpoint_url
 
 
 class OpenAIEmbedder:
@@ -52,17 +41,21 @@ class OpenAIEmbedder:
         backoff: float = 0.5,
         max_backoff: float = 8.0,
     ) -> None:
-        self.url = embeddings_url(endpoint)
+        self.url = endpoint_url(endpoint, "embeddings")
         self.name = model
-        self.api_key = api_key
         self.dim_ = dim
         self.batch = batch
-        self.timeout = timeout
-        self.max_retries = max_retries
-        self.backoff = backoff
-        self.max_backoff = max_backoff
         self.query_prefix, self.passage_prefix = e5_prefixes(model)
-        self.client_: httpx.Client | None = None
+        self.http = OpenAIHttp(
+            self.url,
+            api_key,
+            error=EmbeddingError,
+            what="embedding",
+            timeout=timeout,
+            max_retries=max_retries,
+            backoff=backoff,
+            max_backoff=max_backoff,
+        )
 
     @classmethod
     def from_settings(cls, settings: Any) -> OpenAIEmbedder:
@@ -87,49 +80,12 @@ class OpenAIEmbedder:
         assert self.dim_ is not None
         return self.dim_
 
-    def _client(self) -> httpx.Client:
-        if self.client_ is None:
-            headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
-            self.client_ = httpx.Client(headers=headers, timeout=self.timeout)
-        return self.client_
-
     def close(self) -> None:
         """Close the HTTP connections."""
-        if self.client_ is not None:
-            self.client_.close()
-            self.client_ = None
-
-    def _wait(self, attempt: int, response: httpx.Response | None) -> float:
-        delay = self.backoff * (2**attempt)
-        if response is not None:
-            with contextlib.suppress(ValueError):
-                delay = float(response.headers.get("Retry-After", delay))
-        return max(0.0, min(delay, self.max_backoff))
+        self.http.close()
 
     def _post(self, texts: list[str]) -> dict[str, Any]:
-        """One request, retried on 429/5xx and connection errors."""
-        body = {"model": self.name, "input": texts, "encoding_format": "float"}
-        last = ""
-        for attempt in range(self.max_retries + 1):
-            response: httpx.Response | None = None
-            try:
-                response = self._client().post(self.url, json=body)
-            except httpx.TransportError as exc:
-                last = f"{type(exc).__name__}: {exc}"
-            else:
-                if response.status_code == 200:
-                    try:
-                        return response.json()
-                    except ValueError as exc:
-                        raise EmbeddingError(f"{self.url} answered non-JSON") from exc
-                last = f"HTTP {response.status_code}: {_message(response)}"
-                if response.status_code not in RETRY_STATUSES:
-                    raise EmbeddingError(f"embedding request to {self.url} failed: {last}")
-            if attempt < self.max_retries:
-                time.sleep(self._wait(attempt, response))
-        raise EmbeddingError(
-            f"embedding request to {self.url} failed after {self.max_retries + 1} attempts: {last}"
-        )
+        return self.http.post({"model": self.name, "input": texts, "encoding_format": "float"})
 
     def _vectors(self, payload: dict[str, Any], expected: int) -> np.ndarray:
         data = payload.get("data") if isinstance(payload, dict) else None
@@ -168,16 +124,3 @@ class OpenAIEmbedder:
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         """Vectors of search queries."""
         return self._embed(list(texts), self.query_prefix)
-
-
-def _message(response: httpx.Response) -> str:
-    """The error message an OpenAI-style server put in its body, else the body's start."""
-    try:
-        error = response.json().get("error")
-    except (ValueError, AttributeError):
-        error = None
-    if isinstance(error, dict) and error.get("message"):
-        return str(error["message"])[:300]
-    if isinstance(error, str):
-        return error[:300]
-    return response.text[:300]

@@ -18,6 +18,21 @@ class QuoteOut(_Strict):
     text: str
 
 
+class CitedSentence(_Strict):
+    """A generated sentence and the submissions it rests on."""
+
+    text: str
+    submission_ids: list[int]
+
+
+class GeneratedText(_Strict):
+    """A theme's label and summary written by a chat model, every sentence cited."""
+
+    label: str
+    summary: list[CitedSentence]
+    model: str
+
+
 class ThemeOut(_Strict):
     """One theme of a slice."""
 
@@ -37,6 +52,7 @@ class ThemeOut(_Strict):
     sentiment: dict[str, float]
     places: dict[str, float]
     trend: dict[str, float]
+    generated: GeneratedText | None = None
 
 
 class ThemesOut(_Strict):

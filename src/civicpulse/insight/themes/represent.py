@@ -30,6 +30,7 @@ class ThemeItem:
     province: str | None = None
     topic: str | None = None
     weight: float = 1.0
+    language: str | None = None  # ISO 639-1 code from the language stage, when known
 
     def sender_key(self) -> str:
         """Who sent it; an anonymous submission counts as a sender of its own."""

@@ -22,9 +22,11 @@ from sqlalchemy.orm import Session
 from civicpulse.insight.themes.cluster import UNASSIGNED, Clustering, ClusterParams
 from civicpulse.insight.themes.decisions import apply_decisions, decision_log, latest_decisions, next_theme_id
 from civicpulse.insight.themes.discover import ThemeSet, assign_to_themes, describe_groups, discover_themes
-from civicpulse.insight.themes.models import QuoteOut, ThemeOut, ThemesOut
+from civicpulse.insight.themes.generated import generate
+from civicpulse.insight.themes.models import GeneratedText, QuoteOut, ThemeOut, ThemesOut
 from civicpulse.insight.themes.represent import ThemeItem
 from civicpulse.insight.themes.slices import ThemeSlice, load_slice
+from civicpulse.llm import ChatClient
 from civicpulse.store.tables import utcnow
 from civicpulse.store.themes import ThemeMemberRow, ThemeRow, ThemeRunRow
 from civicpulse.store.vectors import load_vectors
@@ -123,6 +125,7 @@ def _view(session: Session, c: _Computed, k_anonymity: int, now: datetime) -> Th
     groups = dict(zip(c.theme_ids, _raw_groups(c.found), strict=True))
     part = apply_decisions(log, groups, c.first_seen, c.projected, weights)
     described = describe_groups(c.items, c.projected, part.groups)
+    written = _generated(session, list(described))
     shown: list[ThemeOut] = []
     suppressed = 0
     for tid, theme in sorted(described.items(), key=lambda kv: (-kv[1].weight, kv[0])):
@@ -149,6 +152,7 @@ def _view(session: Session, c: _Computed, k_anonymity: int, now: datetime) -> Th
                 sentiment=theme.sentiment,
                 places=theme.places,
                 trend=theme.trend,
+                generated=GeneratedText.model_validate(written[tid]) if tid in written else None,
             )
         )
     return ThemesOut(
@@ -187,8 +191,11 @@ def refresh_themes(
     k_anonymity: int,
     params: ClusterParams | None = None,
     now: datetime | None = None,
+    llm: ChatClient | None = None,
 ) -> tuple[int, ThemesOut]:
-    """Compute the themes of a slice and store them as a new run; ``(run id, view)``."""
+    """Compute the themes of a slice and store them as a new run; ``(run id, view)``. With a chat
+    model, each theme that has none yet gets a generated label and cited summary (kept while the
+    theme keeps its id)."""
     now = now or utcnow()
     c = _compute(session, cut, params, now)
     run = ThemeRunRow(
@@ -204,7 +211,15 @@ def refresh_themes(
     session.flush()
     raw = dict(zip(c.theme_ids, _raw_groups(c.found), strict=True))
     described = describe_groups(c.items, c.projected, raw)
+    earlier = _generated(session, list(described), run_id=c.previous.id) if c.previous else {}
     for tid, theme in described.items():
+        detail: dict[str, Any] = {"keywords": theme.keywords, "first_seen": c.first_seen[tid].isoformat()}
+        written = earlier.get(tid)
+        if written is None and llm is not None:
+            made = generate(llm, theme, [c.items[r] for r in raw[tid]])
+            written = made.model_dump() if made else None
+        if written is not None:
+            detail["generated"] = written
         session.add(
             ThemeRow(
                 run_id=run.id,
@@ -213,7 +228,7 @@ def refresh_themes(
                 label=theme.label[:300],
                 senders=theme.senders,
                 weight=theme.weight,
-                detail={"keywords": theme.keywords, "first_seen": c.first_seen[tid].isoformat()},
+                detail=detail,
             )
         )
         session.add_all(
@@ -221,6 +236,18 @@ def refresh_themes(
         )
     session.flush()
     return run.id, _view(session, c, k_anonymity, now)
+
+
+def _generated(session: Session, theme_ids: Sequence[int], run_id: int | None = None) -> dict[int, dict]:
+    """The latest generated text of each theme (of one run when ``run_id`` is given)."""
+    query = select(ThemeRow.theme_id, ThemeRow.detail).where(ThemeRow.theme_id.in_(list(theme_ids)))
+    if run_id is not None:
+        query = query.where(ThemeRow.run_id == run_id)
+    found: dict[int, dict] = {}
+    for tid, detail in session.execute(query.order_by(ThemeRow.id.desc())):
+        if tid not in found and isinstance(detail, dict) and detail.get("generated"):
+            found[int(tid)] = detail["generated"]
+    return found
 
 
 def _encode(array: np.ndarray | None) -> dict[str, Any] | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +17,7 @@ from civicpulse.store.labels import current_labels
 from civicpulse.store.tables import AnnotationRow, SubmissionRow
 from civicpulse.store.vectors import load_vectors, stored_models
 
-_STAGES = ("pii", "topic", "sentiment", "places")
+_STAGES = ("pii", "topic", "sentiment", "places", "language")
 
 
 @dataclass(frozen=True)
@@ -80,8 +80,18 @@ def load_slice(
         if cut.place and cut.place not in (province.get("code"), province.get("name")):
             continue
         sentiment = labels.get(row.id, {}).get("sentiment") or out.get("sentiment", {}).get("label")
+        language = out.get("language", {}).get("language")
         items.append(
-            ThemeItem(row.id, text, row.sender_key, row.received_at, sentiment, province.get("name"), topic)
+            ThemeItem(
+                row.id,
+                text,
+                row.sender_key,
+                row.received_at,
+                sentiment,
+                province.get("name"),
+                topic,
+                language=language if isinstance(language, str) else None,
+            )
         )
     models = stored_models(session)
     model = model or (max(models, key=lambda m: (models[m], m)) if models else "")
@@ -97,6 +107,4 @@ def load_slice(
 
 
 def _weighted(item: ThemeItem, weight: float) -> ThemeItem:
-    return ThemeItem(
-        item.id, item.text, item.sender, item.received_at, item.sentiment, item.province, item.topic, weight
-    )
+    return replace(item, weight=weight)
