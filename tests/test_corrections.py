@@ -108,3 +108,24 @@ def test_train_learns_from_corrections_on_redacted_text(live_server: LiveServer,
         [str(CLI), "train", "--task", "topic"], env=env, capture_output=True, text=True, timeout=300
     )
     assert skipped.returncode == 0 and "skipped" in skipped.stderr
+
+
+def test_review_queue_holds_unsure_topics_until_an_analyst_sets_them(live_server: LiveServer) -> None:
+    with live_server.client() as client:
+        first, second = client.post(
+            "/api/v1/submissions", json=[{"text": TEXTS["negative"].format(i=i)} for i in (1, 2)]
+        ).json()
+    unsure = live_server.settings.model_copy(
+        update={"stages": ["language", "normalize", "pii", "topic"], "topic_review_threshold": 1.0}
+    )
+    Worker(live_server.db, Pipeline.from_settings(unsure), unsure).drain()
+    with live_server.client() as client:
+        queued = client.get("/api/v1/submissions", params={"review": "true"}).json()["items"]
+        client.post(
+            f"/api/v1/submissions/{first['id']}/labels", json={"task": "topic", "value": "environment"}
+        )
+        after = client.get("/api/v1/submissions", params={"review": "true"}).json()["items"]
+        everything = client.get("/api/v1/submissions").json()["items"]
+    assert {s["id"] for s in queued} == {first["id"], second["id"]}
+    assert [s["id"] for s in after] == [second["id"]]  # corrected: out of the queue
+    assert len(everything) == 2

@@ -28,7 +28,7 @@ from civicpulse.errors import BadRequest, NotFound
 from civicpulse.store import bulk
 from civicpulse.store.contacts import ContactCipher
 from civicpulse.store.labels import current_labels
-from civicpulse.store.tables import AnnotationRow, SubmissionRow, utcnow
+from civicpulse.store.tables import AnnotationRow, LabelRow, SubmissionRow, utcnow
 
 _TRACKING_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 
@@ -225,6 +225,7 @@ class SubmissionFilter:
     until: datetime | None = None
     text: str | None = None
     agencies: tuple[str, ...] | None = None  # None: every agency; a tuple limits to those
+    review: bool = False  # only those whose topic the model was unsure of and no analyst has set
 
     def apply(self, query: Select[Any]) -> Select[Any]:
         """The query narrowed by every filter that is set."""
@@ -240,6 +241,12 @@ class SubmissionFilter:
             query = query.where(SubmissionRow.text.icontains(self.text, autoescape=True))
         if self.agencies is not None:
             query = query.where(SubmissionRow.agency.in_(self.agencies))
+        if self.review:
+            unsure = select(AnnotationRow.submission_id).where(
+                AnnotationRow.stage == "topic", AnnotationRow.data["review"].as_boolean().is_(True)
+            )
+            labelled = select(LabelRow.submission_id).where(LabelRow.task == "topic")
+            query = query.where(SubmissionRow.id.in_(unsure), SubmissionRow.id.not_in(labelled))
         return query
 
 

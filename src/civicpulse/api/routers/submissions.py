@@ -79,10 +79,13 @@ def search_submissions(
     since: Annotated[datetime | None, Query(alias="from")] = None,
     until: Annotated[datetime | None, Query(alias="to")] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
+    review: Annotated[
+        bool, Query(description="Only the review queue: topic below the confidence threshold, not corrected.")
+    ] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=100)] = None,
 ) -> SubmissionPage:
-    """Newest first, filtered by channel, status, time range (received) and text."""
+    """Newest first, filtered by channel, status, time range (received), text and review."""
     filters = SubmissionFilter(
         channel=channel.value if channel else None,
         status=status.value if status else None,
@@ -90,6 +93,7 @@ def search_submissions(
         until=until,
         text=q,
         agencies=user.agency_scope(),
+        review=review,
     )
     page = list_submissions(session, filters, limit=limit, cursor=cursor)
     return page.model_copy(update={"items": [shown_to(item, user) for item in page.items]})
