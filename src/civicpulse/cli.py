@@ -8,7 +8,7 @@ import sys
 import threading
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -18,6 +18,9 @@ from civicpulse.domain import Channel, Role
 from civicpulse.errors import CivicPulseError
 from civicpulse.settings import Settings
 from civicpulse.store.db import Database
+
+if TYPE_CHECKING:
+    from civicpulse.insight.themes.models import ThemesOut
 
 app = typer.Typer(help="CivicPulse: hear citizens at scale.", no_args_is_help=True)
 users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
@@ -264,28 +267,50 @@ def themes(
     until: Annotated[datetime | None, typer.Option("--to", help="Received before (ISO 8601).")] = None,
     topic: Annotated[str | None, typer.Option(help="Only this topic code.")] = None,
     place: Annotated[str | None, typer.Option(help="Only this province (code or name).")] = None,
-    output_format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    output_format: Annotated[str, typer.Option("--format", help="table, json or html.")] = "table",
+    output: Annotated[Path | None, typer.Option(help="Write json or html to this file, not stdout.")] = None,
+    lang: Annotated[str, typer.Option(help="Language of the html report: vi or en.")] = "vi",
     store: Annotated[bool, typer.Option(help="Store the run (stable ids, new badges, incremental).")] = True,
 ) -> None:
-    """Themes of a slice: labels, senders, quotes; themes of too few senders are held back."""
+    """Themes of a slice: labels, senders, quotes; themes of too few senders are held back.
+    ``--format html`` writes one self-contained report (inline CSS, no scripts). A stored run asks
+    the chat model for cited labels when CIVICPULSE_LLM_ENDPOINT is set."""
     from civicpulse.insight.themes.service import ThemeSlice, refresh_themes, themes_view
+    from civicpulse.llm import ChatClient
+    from civicpulse.web.i18n import LANGUAGES
 
-    if output_format not in ("table", "json"):
-        raise typer.BadParameter("choose table or json", param_hint="--format")
+    if output_format not in ("table", "json", "html"):
+        raise typer.BadParameter("choose table, json or html", param_hint="--format")
+    if output is not None and output_format == "table":
+        raise typer.BadParameter("--output needs --format json or html", param_hint="--output")
+    if lang not in LANGUAGES:
+        raise typer.BadParameter(f"choose one of: {', '.join(LANGUAGES)}", param_hint="--lang")
     settings = _settings()
     db = _store(settings)
     cut = ThemeSlice(since=since, until=until, topic=topic, place=place)
     try:
         if store:
             with db.write() as session:
-                _, view = refresh_themes(session, cut, k_anonymity=settings.k_anonymity)
+                _, view = refresh_themes(
+                    session, cut, k_anonymity=settings.k_anonymity, llm=ChatClient.from_settings(settings)
+                )
         else:
             with db.read() as session:
                 view = themes_view(session, cut, k_anonymity=settings.k_anonymity)
     except CivicPulseError as exc:
         raise _fail(exc) from exc
-    if output_format == "json":
-        typer.echo(view.model_dump_json(indent=2))
+    if output_format in ("json", "html"):
+        html = output_format == "html"
+        text = _themes_html(view, settings, lang) if html else view.model_dump_json(indent=2)
+        if output is None:
+            typer.echo(text)
+            return
+        try:
+            output.write_text(text + "\n", encoding="utf-8")
+        except OSError as exc:
+            err.print(f"[red]error:[/red] cannot write {output}: {exc.strerror or exc}")
+            raise typer.Exit(1) from exc
+        err.print(f"wrote {len(view.themes)} themes to {output}")
         return
     from rich.table import Table
 
@@ -297,6 +322,28 @@ def themes(
     err.print(
         f"{view.items} items, unassigned {view.unassigned_share:.1%}, "
         f"{view.suppressed} themes held back (fewer than {view.k_anonymity} senders)"
+    )
+
+
+def _themes_html(view: ThemesOut, settings: Settings, lang: str) -> str:
+    """The themes report, with the topic's and the province's names in the report's language."""
+    from civicpulse.analysis.gazetteer import gazetteer
+    from civicpulse.store.tables import utcnow
+    from civicpulse.taxonomy import load_taxonomy
+    from civicpulse.web.theme_cards import report_html
+
+    topic_name = None
+    if view.topic:
+        topics = {t.code: t for t in load_taxonomy(settings.taxonomy_file).topics}
+        found = topics.get(view.topic)
+        topic_name = (found.name_en if lang == "en" else found.name_vi) if found else None
+    province = gazetteer().provinces.get(view.place) if view.place else None
+    return report_html(
+        view,
+        lang=lang,
+        generated_at=utcnow(),
+        topic_name=topic_name,
+        place_name=province.name if province else None,
     )
 
 

@@ -35,7 +35,7 @@ MAX_ID = 2**63 - 1
 FilterText = Annotated[str | None, Query(max_length=200)]
 
 
-def _sign_in_first(request: Request) -> Response:
+def sign_in_first(request: Request) -> Response:
     """Send an anonymous visitor to the sign-in page (htmx requests get a full-page redirect)."""
     target = "/login?next=" + quote(request.url.path + ("?" + request.url.query if request.url.query else ""))
     if request.headers.get("hx-request"):
@@ -74,8 +74,8 @@ class InboxForm:
             check_clean_text(self.q)
         except ValueError as exc:
             raise BadRequest(t("err.control", field=t("filter.q"))) from exc
-        since = _local_day(self.date_from, t)
-        until = _local_day(self.date_to, t)
+        since = local_day(self.date_from, t)
+        until = local_day(self.date_to, t)
         return SubmissionFilter(
             channel=self.channel or None,
             status=self.status or None,
@@ -86,7 +86,7 @@ class InboxForm:
         )
 
 
-def _local_day(value: str, t: Translator) -> datetime | None:
+def local_day(value: str, t: Translator) -> datetime | None:
     """Midnight (Vietnam time) of a ``YYYY-MM-DD`` day."""
     if not value:
         return None
@@ -111,7 +111,7 @@ def inbox(
 ) -> Response:
     """Submissions newest first; an htmx request gets only the rows, pager and count."""
     if user is None:
-        return _sign_in_first(request)
+        return sign_in_first(request)
     form = InboxForm(channel or "", status or "", date_from or "", date_to or "", q or "")
     filters = form.to_filter(translator(request), user.agency_scope())
     page = list_submissions(session, filters, limit=PAGE_SIZE, cursor=cursor or None)
@@ -143,7 +143,7 @@ def submission_page(
 ) -> Response:
     """One submission: text, details, attachments, analysis and history (never the contact)."""
     if user is None:
-        return _sign_in_first(request)
+        return sign_in_first(request)
     t = translator(request)
     try:
         submission = get_submission(session, submission_id)
@@ -184,7 +184,7 @@ def correct_submission(
 ) -> Response:
     """Store an analyst's corrections (as facts that win over the model), then show the page again."""
     if user is None:
-        return _sign_in_first(request)
+        return sign_in_first(request)
     if user.role not in (Role.admin, Role.analyst):
         raise Forbidden(translator(request)("error.403"))
     ctx = request.app.state.ctx

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from civicpulse.settings import Settings
-from civicpulse.web import auth_pages, inbox_pages, public_pages
+from civicpulse.web import auth_pages, inbox_pages, public_pages, themes_pages
 from civicpulse.web.render import build_templates
 
 WEB_DIR = Path(__file__).parent
@@ -20,4 +20,5 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     app.include_router(auth_pages.router)
     app.include_router(inbox_pages.router)
+    app.include_router(themes_pages.router)
     app.include_router(public_pages.router)

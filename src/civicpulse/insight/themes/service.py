@@ -194,8 +194,8 @@ def refresh_themes(
     llm: ChatClient | None = None,
 ) -> tuple[int, ThemesOut]:
     """Compute the themes of a slice and store them as a new run; ``(run id, view)``. With a chat
-    model, each theme that has none yet gets a generated label and cited summary (kept while the
-    theme keeps its id)."""
+    model, each theme shown (k senders or more) that has none yet gets a generated label and cited
+    summary, kept while the theme keeps its id."""
     now = now or utcnow()
     c = _compute(session, cut, params, now)
     run = ThemeRunRow(
@@ -215,7 +215,7 @@ def refresh_themes(
     for tid, theme in described.items():
         detail: dict[str, Any] = {"keywords": theme.keywords, "first_seen": c.first_seen[tid].isoformat()}
         written = earlier.get(tid)
-        if written is None and llm is not None:
+        if written is None and llm is not None and theme.senders >= k_anonymity:
             made = generate(llm, theme, [c.items[r] for r in raw[tid]])
             written = made.model_dump() if made else None
         if written is not None:
