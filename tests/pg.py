@@ -54,7 +54,7 @@ class PostgresServer:
             "trust",
             "-E",
             "UTF8",
-            "--no-locale",
+            "--locale=C.UTF-8",  # codepoint order like C, and lower() that knows Unicode
         )
         options = (
             f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "

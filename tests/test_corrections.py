@@ -15,6 +15,7 @@ from civicpulse.analysis.worker import Worker
 from civicpulse.domain import Role
 from civicpulse.store.tables import AuditRow, LabelRow
 from tests.conftest import TEST_SECRET, LiveServer
+from tests.web.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, html_client, http_sign_in
 
 CLI = Path(sys.executable).parent / "civicpulse"
 
@@ -126,6 +127,12 @@ def test_review_queue_holds_unsure_topics_until_an_analyst_sets_them(live_server
         )
         after = client.get("/api/v1/submissions", params={"review": "true"}).json()["items"]
         everything = client.get("/api/v1/submissions").json()["items"]
+    with html_client(live_server) as browser:
+        http_sign_in(browser, ADMIN_EMAIL, ADMIN_PASSWORD)
+        inbox = browser.get("/", params={"review": "1"}).text
     assert {s["id"] for s in queued} == {first["id"], second["id"]}
+    assert f'href="/submissions/{second["id"]}"' in inbox
+    assert f'href="/submissions/{first["id"]}"' not in inbox
+    assert 'id="f-review" name="review" type="checkbox" value="1" checked' in inbox
     assert [s["id"] for s in after] == [second["id"]]  # corrected: out of the queue
     assert len(everything) == 2

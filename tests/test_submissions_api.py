@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from civicpulse.analysis.pipeline import Pipeline
+from civicpulse.analysis.worker import Worker
 from civicpulse.domain import Role
 from tests.conftest import LiveServer
 
@@ -132,3 +134,21 @@ def test_raw_text_only_for_admins_and_the_handling_agency(live_server: LiveServe
         admin_view = client.get(f"/api/v1/submissions/{created['id']}").json()
     assert handled["agency"] == "so-ct" and handled["text"] == text
     assert admin_view["text"] == text
+
+
+def test_only_admins_search_raw_text_others_search_the_redacted_text(live_server: LiveServer) -> None:
+    text = "Đèn đường hỏng trước nhà, gọi tôi qua số 0912 345 678."
+    with live_server.client() as client:
+        created = client.post("/api/v1/submissions", json={"text": text}).json()
+    settings = live_server.settings.model_copy(update={"stages": ["language", "normalize", "pii"]})
+    Worker(live_server.db, Pipeline.from_settings(settings), settings).drain()
+    viewer = live_server.user_token("viewer@example.org", Role.viewer)
+    with live_server.client() as admin, live_server.client(viewer) as client:
+        admin_probe = admin.get("/api/v1/submissions", params={"q": "0912 345"}).json()["items"]
+        probe = client.get("/api/v1/submissions", params={"q": "0912 345"}).json()["items"]
+        words = client.get("/api/v1/submissions", params={"q": "ĐÈN ĐƯỜNG"}).json()["items"]
+        placeholder = client.get("/api/v1/submissions", params={"q": "[PHONE]"}).json()["items"]
+    assert [s["id"] for s in admin_probe] == [created["id"]]
+    assert probe == []  # a viewer cannot learn that someone wrote this number
+    assert [s["id"] for s in words] == [created["id"]] and words[0]["text"] is None
+    assert [s["id"] for s in placeholder] == [created["id"]]

@@ -15,12 +15,19 @@ from civicpulse.settings import Settings
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
+def _unicode_lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _configure_sqlite(engine: Engine) -> None:
-    """WAL, foreign keys, a busy timeout, and transactions that SQLAlchemy controls."""
+    """WAL, foreign keys, a busy timeout, transactions that SQLAlchemy controls, and a ``lower()``
+    that knows more than ASCII (SQLite's own leaves "Đ" or "É" as they are, so case-insensitive
+    search would miss Vietnamese capitals)."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # let the "begin" hook below emit BEGIN
+        dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")

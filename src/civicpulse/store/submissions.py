@@ -226,6 +226,7 @@ class SubmissionFilter:
     text: str | None = None
     agencies: tuple[str, ...] | None = None  # None: every agency; a tuple limits to those
     review: bool = False  # only those whose topic the model was unsure of and no analyst has set
+    search_raw: bool = False  # ``text`` searches the raw text (admins); else the redacted text
 
     def apply(self, query: Select[Any]) -> Select[Any]:
         """The query narrowed by every filter that is set."""
@@ -237,8 +238,14 @@ class SubmissionFilter:
             query = query.where(SubmissionRow.received_at >= self.since)
         if self.until:
             query = query.where(SubmissionRow.received_at < self.until)
-        if self.text:
+        if self.text and self.search_raw:
             query = query.where(SubmissionRow.text.icontains(self.text, autoescape=True))
+        elif self.text:  # nobody can probe raw text for personal data they may not see
+            redacted = AnnotationRow.data["redacted_text"].as_string()
+            matching = select(AnnotationRow.submission_id).where(
+                AnnotationRow.stage == "pii", redacted.icontains(self.text, autoescape=True)
+            )
+            query = query.where(SubmissionRow.id.in_(matching))
         if self.agencies is not None:
             query = query.where(SubmissionRow.agency.in_(self.agencies))
         if self.review:

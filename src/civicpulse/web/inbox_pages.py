@@ -57,15 +57,17 @@ class InboxForm:
     date_from: str = ""
     date_to: str = ""
     q: str = ""
+    review: str = ""
 
     def query(self, **extra: str) -> str:
         """The query string of these filters, without empty values."""
         values = {"channel": self.channel, "status": self.status, "from": self.date_from}
-        values.update({"to": self.date_to, "q": self.q, **extra})
+        values.update({"to": self.date_to, "q": self.q, "review": self.review, **extra})
         return urlencode({key: value for key, value in values.items() if value})
 
-    def to_filter(self, t: Translator, agencies: tuple[str, ...] | None) -> SubmissionFilter:
-        """The store filter; dates are whole local days, ``to`` included."""
+    def to_filter(self, t: Translator, user: Principal) -> SubmissionFilter:
+        """The store filter; dates are whole local days, ``to`` included; only admins search the
+        raw text, everyone else the redacted text."""
         if self.channel and self.channel not in Channel.__members__:
             raise BadRequest(t("error.bad_channel", value=self.channel))
         if self.status and self.status not in CaseStatus.__members__:
@@ -82,7 +84,9 @@ class InboxForm:
             since=since,
             until=until + timedelta(days=1) if until else None,
             text=self.q.strip() or None,
-            agencies=agencies,
+            agencies=user.agency_scope(),
+            review=bool(self.review),
+            search_raw=user.role == Role.admin,
         )
 
 
@@ -107,13 +111,14 @@ def inbox(
     date_from: Annotated[str | None, Query(alias="from", max_length=20)] = None,
     date_to: Annotated[str | None, Query(alias="to", max_length=20)] = None,
     q: FilterText = None,
+    review: Annotated[str | None, Query(max_length=5)] = None,
     cursor: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Response:
     """Submissions newest first; an htmx request gets only the rows, pager and count."""
     if user is None:
         return sign_in_first(request)
-    form = InboxForm(channel or "", status or "", date_from or "", date_to or "", q or "")
-    filters = form.to_filter(translator(request), user.agency_scope())
+    form = InboxForm(channel or "", status or "", date_from or "", date_to or "", q or "", review or "")
+    filters = form.to_filter(translator(request), user)
     page = list_submissions(session, filters, limit=PAGE_SIZE, cursor=cursor or None)
     context = {
         "form": form,

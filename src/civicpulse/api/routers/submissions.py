@@ -85,7 +85,8 @@ def search_submissions(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=100)] = None,
 ) -> SubmissionPage:
-    """Newest first, filtered by channel, status, time range (received), text and review."""
+    """Newest first, filtered by channel, status, time range (received), text (admins search the
+    raw text, everyone else the redacted text) and review."""
     filters = SubmissionFilter(
         channel=channel.value if channel else None,
         status=status.value if status else None,
@@ -94,6 +95,7 @@ def search_submissions(
         text=q,
         agencies=user.agency_scope(),
         review=review,
+        search_raw=user.role == Role.admin,
     )
     page = list_submissions(session, filters, limit=limit, cursor=cursor)
     return page.model_copy(update={"items": [shown_to(item, user) for item in page.items]})
