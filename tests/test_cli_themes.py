@@ -13,7 +13,7 @@ from markupsafe import escape
 from civicpulse.insight.themes.service import ThemeSlice, themes_view
 from civicpulse.store.db import Database
 from tests.conftest import make_settings
-from tests.fake_chat import FakeChat, fake_chat
+from tests.fake_openai import FakeChat, fake_chat
 from tests.test_cli import CLI, Cli
 from tests.theme_seed import SCRIPT, seed_themes
 

@@ -3,17 +3,13 @@ OpenAI-compatible client against a local HTTP server, and the missing sentence-t
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
-import json
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import pytest
@@ -44,6 +40,7 @@ from civicpulse.store.submissions import content_hash
 from civicpulse.store.tables import AnnotationRow, SubmissionRow
 from civicpulse.store.vectors import EmbeddingRow, load_vectors, save_vectors, stored_models
 from tests.conftest import make_settings
+from tests.fake_openai import FakeEmbeddings, fake_vector, serving
 
 FLOOD_A = "Đường Nguyễn Huệ bị ngập sâu sau mưa, xe máy chết máy hàng loạt."
 FLOOD_B = "Sau cơn mưa lớn, nước ngập đường khiến nhiều xe máy không đi được."
@@ -303,58 +300,11 @@ def test_index_pads_replaces_and_checks_width() -> None:
 # --- OpenAI-compatible endpoint (a local fake: the real service cannot run here) ---------------
 
 
-def fake_vector(text: str, dim: int) -> list[float]:
-    """A deterministic, unnormalised vector for ``text``."""
-    digest = hashlib.sha256(text.encode()).digest()
-    return [float(digest[i % 32]) + 1.0 for i in range(dim)]
-
-
-class FakeEmbeddings(BaseHTTPRequestHandler):
-    """Speaks POST /v1/embeddings; ``script`` holds statuses to answer before succeeding."""
-
-    requests: ClassVar[list[dict[str, Any]]] = []
-    script: ClassVar[list[int]] = []
-    dim: ClassVar[int] = 6
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-    def _send(self, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        if status == 429:
-            self.send_header("Retry-After", "0")
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        FakeEmbeddings.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), **body})
-        if self.path != "/v1/embeddings":
-            self._send(404, {"error": {"message": "no such route"}})
-        elif FakeEmbeddings.script:
-            status = FakeEmbeddings.script.pop(0)
-            self._send(status, {"error": {"message": f"scripted {status}", "type": "server_error"}})
-        else:
-            data = [
-                {"object": "embedding", "index": i, "embedding": fake_vector(text, FakeEmbeddings.dim)}
-                for i, text in enumerate(body["input"])
-            ]
-            data.reverse()  # servers may answer out of order; "index" says where each belongs
-            self._send(200, {"object": "list", "data": data, "model": body["model"]})
-
-
 @pytest.fixture
 def fake_server() -> Iterator[str]:
-    FakeEmbeddings.requests, FakeEmbeddings.script, FakeEmbeddings.dim = [], [], 6
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeEmbeddings)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
-    server.server_close()
+    FakeEmbeddings.script, FakeEmbeddings.dim = [], 6
+    with serving(FakeEmbeddings) as url:
+        yield url
 
 
 def test_openai_client_batches_orders_and_normalises(fake_server: str) -> None:

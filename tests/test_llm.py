@@ -8,7 +8,7 @@ import pytest
 
 from civicpulse.llm import ChatClient, LLMError
 from civicpulse.settings import Settings
-from tests.fake_chat import FakeChat, fake_chat
+from tests.fake_openai import FakeChat, fake_chat
 
 
 def test_client_sends_an_openai_chat_request_and_decodes_the_json_answer() -> None:

@@ -30,7 +30,7 @@ from civicpulse.store.db import Database
 from civicpulse.store.tables import AnnotationRow
 from civicpulse.store.themes import ThemeMemberRow
 from civicpulse.store.users import create_token, create_user
-from tests.fake_chat import FakeChat, fake_chat
+from tests.fake_openai import FakeChat, fake_chat
 from tests.server import serving
 
 FLOODS = [

@@ -16,7 +16,7 @@ from civicpulse.analysis.gazetteer import gazetteer, phrase, split_type
 from civicpulse.api.deps import OptionalUser, Principal, ReadSession, client_address
 from civicpulse.domain import Role
 from civicpulse.errors import BadRequest, Forbidden, NotFound, Unprocessable
-from civicpulse.insight.themes.decisions import MAX_PARTS, MIN_PARTS, decide, known_theme_ids
+from civicpulse.insight.themes.decisions import MAX_PARTS, MIN_PARTS, known_theme_ids, record_decision
 from civicpulse.insight.themes.service import ThemeSlice, refresh_themes, themes_view
 from civicpulse.llm import ChatClient
 from civicpulse.store.audit import record_audit
@@ -196,23 +196,16 @@ def decide_theme(
         label = value.strip() if action == "rename" else None
         try:
             with ctx.db.write() as session:
-                row = decide(
+                record_decision(
                     session,
                     theme_id,
                     action,
                     actor=user.email,
+                    client=client_address(request),
+                    status=303,
                     value=label,
                     target_id=target,
                     parts=int(parts) if action == "split" else MIN_PARTS,
-                )
-                record_audit(
-                    session,
-                    actor=user.email,
-                    action=f"theme.{action}",
-                    target=f"theme:{theme_id}",
-                    client=client_address(request),
-                    status=303,
-                    detail={"value": label, "target_id": target, "children": row.children},
                 )
         except NotFound:
             refusal = Refusal(theme_id, t("themes.err.unknown", id=theme_id), value)

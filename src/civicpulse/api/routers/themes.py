@@ -9,10 +9,9 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from civicpulse.api.deps import Analyst, Ctx, CurrentUser, ReadSession, client_address
-from civicpulse.insight.themes.decisions import MAX_PARTS, MIN_PARTS, decide
+from civicpulse.insight.themes.decisions import MAX_PARTS, MIN_PARTS, record_decision
 from civicpulse.insight.themes.models import ThemesOut
 from civicpulse.insight.themes.service import ThemeSlice, themes_view
-from civicpulse.store.audit import record_audit
 
 router = APIRouter(prefix="/api/v1/themes", tags=["themes"])
 
@@ -66,23 +65,16 @@ def decide_theme(
 ) -> DecisionOut:
     """Record a decision about a theme; it is applied to every later computation."""
     with ctx.db.write() as session:
-        row = decide(
+        row = record_decision(
             session,
             theme_id,
             body.action,
             actor=user.email,
+            client=client_address(request),
+            status=201,
             value=body.value,
             target_id=body.target_id,
             parts=body.parts,
-        )
-        record_audit(
-            session,
-            actor=user.email,
-            action=f"theme.{body.action}",
-            target=f"theme:{theme_id}",
-            client=client_address(request),
-            status=201,
-            detail={"value": body.value, "target_id": body.target_id, "children": row.children},
         )
         out = DecisionOut(
             id=row.id,

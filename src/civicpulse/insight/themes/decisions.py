@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from civicpulse.errors import NotFound, Unprocessable
+from civicpulse.store.audit import record_audit
 from civicpulse.store.themes import DECISIONS, ThemeDecisionRow, ThemeRow
 
 MIN_PARTS, MAX_PARTS = 2, 5
@@ -87,6 +88,32 @@ def decide(
     )
     session.add(row)
     session.flush()
+    return row
+
+
+def record_decision(
+    session: Session,
+    theme_id: int,
+    action: str,
+    *,
+    actor: str,
+    client: str | None,
+    status: int,
+    value: str | None = None,
+    target_id: int | None = None,
+    parts: int = MIN_PARTS,
+) -> ThemeDecisionRow:
+    """``decide``, and its audit event in the same transaction."""
+    row = decide(session, theme_id, action, actor=actor, value=value, target_id=target_id, parts=parts)
+    record_audit(
+        session,
+        actor=actor,
+        action=f"theme.{action}",
+        target=f"theme:{theme_id}",
+        client=client,
+        status=status,
+        detail={"value": row.value, "target_id": target_id, "children": row.children},
+    )
     return row
 
 
