@@ -11,7 +11,7 @@ DEMO_ENV := CIVICPULSE_DATABASE_URL=sqlite:///$(DEMO_DB)
 DEMO_ADMIN := admin@civicpulse.local
 DEMO_PASSWORD := civicpulse-demo
 
-.PHONY: install system-deps test lint demo demo-data serve bench clean
+.PHONY: install system-deps test lint demo demo-data serve bench bench-setup clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ demo: demo-data
 	@echo "  CivicPulse demo: http://127.0.0.1:8000  (login: $(DEMO_ADMIN) / $(DEMO_PASSWORD))"
 	@echo ""
 	$(DEMO_ENV) $(BIN)/civicpulse serve --host 127.0.0.1 --port 8000
+
+# BERTopic for bench/themes.py: torch's CPU build first, else pip pulls a multi-GB CUDA build
+bench-setup: install
+	$(BIN)/pip install torch==2.13.0
+	$(BIN)/pip install -e '.[dev,bench]'
 
 bench: install system-deps
 	$(BIN)/python bench/intake.py
