@@ -41,6 +41,7 @@ demo-data: install
 	$(DEMO_ENV) $(BIN)/civicpulse init --admin-email $(DEMO_ADMIN) --admin-password $(DEMO_PASSWORD)
 	$(DEMO_ENV) $(BIN)/civicpulse ingest examples/vietnamese_submissions.jsonl examples/cfpb_sample.jsonl examples/polis_*.jsonl
 	$(DEMO_ENV) $(BIN)/civicpulse worker --drain
+	$(DEMO_ENV) $(BIN)/civicpulse themes --format html --output var/demo-themes.html
 
 demo: demo-data
 	@echo ""

@@ -22,6 +22,7 @@ from civicpulse.errors import Unprocessable
 from civicpulse.insight.themes import ThemeItem, discover_themes
 from civicpulse.insight.themes.decisions import decide
 from civicpulse.insight.themes.service import ThemeSlice, assign_new, refresh_themes, themes_view
+from civicpulse.insight.themes.words import content_words
 from civicpulse.intake.service import accept
 from civicpulse.llm import ChatClient
 from civicpulse.settings import Settings
@@ -341,3 +342,12 @@ def test_generated_text_that_cites_nothing_shown_is_dropped(settings: Settings, 
         )
     assert len(view.themes) == 3
     assert all(t.generated is None and t.label and t.summary for t in view.themes)
+
+
+def test_keywords_leave_out_placeholders_masks_and_punctuation() -> None:
+    words = content_words(
+        "Gọi [PHONE] về khoản vay ID XX ngày XX/XX/2023, trả {$1000} cho [PERSON]; ngập nước!"
+    )
+    assert ("ngập" in words and "khoản_vay" in words) or "vay" in words
+    assert not any("[" in w or "]" in w or "phone" in w or "person" in w for w in words)
+    assert not any("xx" in w.split("_") or not any(c.isalpha() for c in w) for w in words)

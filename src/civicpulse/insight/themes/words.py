@@ -32,18 +32,17 @@ thậm_chí chỉ_là ít nhất gần khoảng nhiều_người mọi bài báo
 """
 STOP_WORDS = frozenset(_STOP_TEXT.split()) | ENGLISH_STOP_WORDS  # English texts come in too
 
-_WORD = re.compile(r"\w", re.UNICODE)
-_DIGITS = re.compile(r"^[\d_.,]+$")
+_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+_PLACEHOLDER = re.compile(r"\[[A-Z_]+\]")  # what redaction put in: [PHONE], [PERSON] ...
+_MASK = re.compile(r"(^|[_/ ])x{2,}($|[_/ ])")  # CFPB's own masks: XX, XX/XX/XXXX
 
 
 def content_words(text: str) -> list[str]:
     """Lower-cased word segments of ``text`` without punctuation, numbers, stop-words or masks."""
     words = []
-    for token in segment(text):
+    for token in segment(_PLACEHOLDER.sub(" ", text)):
         word = token.lower()
-        if len(word) < 2 or not _WORD.search(word) or _DIGITS.match(word) or word in STOP_WORDS:
-            continue
-        if word.startswith("[") or word.isupper():
+        if len(word) < 2 or not _LETTER.search(word) or _MASK.search(word) or word in STOP_WORDS:
             continue
         words.append(word)
     return words
