@@ -133,3 +133,26 @@ def test_the_stored_language_reaches_theming(settings: Settings, db: Database) -
     _assert_topic_themes(
         [theme_of.get(i, -1) for i in ids], [expected[i] for i in ids], [topic_of[i] for i in ids]
     )
+
+
+def test_words_join_the_vectors_and_centroids_stay_in_the_vector_space() -> None:
+    """Themes come from embeddings plus words: vectors without structure, texts of two vocabularies
+    give themes that each hold one topic; new vectors are still assigned from the vectors alone."""
+    from sklearn.metrics import homogeneity_score
+
+    from civicpulse.insight.themes.cluster import cluster
+
+    rng = np.random.default_rng(5)
+    pools = {
+        "flood": ["mưa", "ngập", "cống", "nước", "triều", "đường", "hẻm", "thoát"],
+        "waste": ["rác", "thu", "gom", "thùng", "bãi", "mùi", "đổ", "vỉa", "dọn"],
+    }
+    topics = [("flood", "waste")[i % 2] for i in range(300)]
+    texts = [" ".join(rng.choice(pools[topic], size=6)) for topic in topics]
+    vectors = rng.standard_normal((300, 384)).astype(np.float32)
+    ids = np.arange(300)
+    with_words = cluster(vectors, ids, texts=texts)
+    assert homogeneity_score(topics, with_words.labels) >= 0.9
+    assert homogeneity_score(topics, cluster(vectors, ids).labels) <= 0.2
+    assert with_words.centroids.shape[1] == with_words.project(vectors[:3]).shape[1]
+    assert (assign_to_themes(with_words, vectors[:3], threshold=-1.0) >= 0).all()

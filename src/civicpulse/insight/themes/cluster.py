@@ -9,6 +9,15 @@ on the order items arrive in):
    people say rather than by the language they say it in;
 2. reduce to ``dims`` with PCA when wider (or when language directions were removed, so that
    ``Clustering.project`` removes them from new vectors too, without knowing their language);
+   themes come from embeddings plus words: in slices of at least ``word_min_items`` with texts,
+   each reduced vector is joined with its text's words (TF-IDF reduced by truncated SVD, centred,
+   language directions removed, unit length), the words weighing ``word_weight`` of the squared
+   length; the steps below run in that joined space, but the theme centroids are taken in the
+   vectors' space alone, so that new vectors are assigned without their words;
+   in slices of ``smooth_min_items`` to ``smooth_max_items``, each item's point is then averaged
+   with those of its ``smooth`` nearest neighbours (one step over the nearest-neighbour graph),
+   which lifts what a short comment shares with its neighbours above its own noise (larger
+   slices get that averaging from k-means' fine clusters). Figures: docs/benchmarks.md;
 3. k-means with many more clusters than themes (``2 * sqrt(n)``, at most ``max_fine``);
 4. merge the fine centroids by average-linkage agglomerative clustering on cosine distance, at the
    number of themes (up to ``max_themes``) whose partition of a sample of items has the highest
@@ -49,6 +58,14 @@ class ClusterParams:
     fine_factor: float = 2.0
     refine: int = 5
     language_share: float = 0.05  # a language weighing at least this share (and 10 items) is levelled
+    word_weight: float = 0.3  # share of the words (TF-IDF) in the clustering space; 0: vectors only
+    word_dims: int = 100
+    word_chars: int = 1000  # of each text (the e5 model reads its first 128 tokens only)
+    word_min_df: int = 2
+    smooth: int = 10  # each item joins the mean of its nearest neighbours (0: off)
+    smooth_min_items: int = 200  # below this, 10 neighbours are too large a share of the slice
+    smooth_max_items: int = 5000  # above this, k-means' fine clusters do the averaging
+    word_min_items: int = 200  # below this, document frequencies are too few to weigh words by
 
 
 MIN_LANGUAGE_ITEMS = 10
@@ -203,6 +220,7 @@ def cluster(
     weights: np.ndarray | None = None,
     params: ClusterParams | None = None,
     languages: Sequence[str | None] | None = None,
+    texts: Sequence[str] | None = None,
 ) -> Clustering:
     """Themes of ``vectors`` (one row per item, ``ids`` unique, ``languages`` its ISO codes when
     known); see the module docstring. BLAS runs on one thread: its threads wait for each other
@@ -211,7 +229,7 @@ def cluster(
     from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
 
     with threadpool_limits(limits=1, user_api="blas"):
-        return _cluster(vectors, ids, weights, params, languages)
+        return _cluster(vectors, ids, weights, params, languages, texts)
 
 
 def _cluster(
@@ -220,6 +238,7 @@ def _cluster(
     weights: np.ndarray | None,
     params: ClusterParams | None,
     languages: Sequence[str | None] | None,
+    texts: Sequence[str] | None = None,
 ) -> Clustering:
     from sklearn.cluster import KMeans, kmeans_plusplus
 
@@ -237,6 +256,14 @@ def _cluster(
         centred = _unit(centred - (centred @ removed.T) @ removed)
     components = _pca(centred, w0, p.dims, removed)
     x = _unit(_reduce(centred, components))
+    space = x  # where the centroids live: ``Clustering.project`` maps new vectors there, without words
+    if texts is not None and p.word_weight > 0 and n >= max(3, p.word_min_items):
+        codes = None if languages is None else [languages[i] for i in order]
+        words = _word_space([texts[i] for i in order], w0, p, codes)
+        if words is not None:
+            x = _unit(np.hstack([x * np.sqrt(1 - p.word_weight), words * np.sqrt(p.word_weight)]))
+    if p.smooth and max(3, p.smooth_min_items) <= n <= p.smooth_max_items:
+        x = _smooth(x, p.smooth)
     if n < 3:
         labels = np.zeros(n, dtype=np.int64)
         return _finish(x, labels, w0, order, mean, components)
@@ -253,7 +280,47 @@ def _cluster(
     fine = _weighted_centroids(x, fine_of_item, w0, k_fine)
     labels = _refine(x, _merge(fine, fine_of_item, x, w0, p)[fine_of_item], w0, p.refine)
     labels = _dissolve_small(x, labels, w0, p)
-    return _finish(x, labels, w0, order, mean, components)
+    return _finish(space, labels, w0, order, mean, components)
+
+
+def _smooth(x: np.ndarray, neighbours: int, block: int = 1000) -> np.ndarray:
+    """Each unit row plus the mean of its ``neighbours`` nearest other rows, back to unit length:
+    one step of averaging over the nearest-neighbour graph, which lifts what a short text shares
+    with its neighbours above its own noise (in blocks of rows, to bound memory)."""
+    k = min(neighbours, len(x) - 1)
+    out = np.empty_like(x)
+    for start in range(0, len(x), block):
+        sims = x[start : start + block] @ x.T
+        rows = np.arange(len(sims))
+        sims[rows, start + rows] = -np.inf
+        near = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        out[start : start + block] = x[start : start + block] + x[near].mean(axis=1)
+    return _unit(out)
+
+
+def _word_space(
+    texts: Sequence[str], w: np.ndarray, p: ClusterParams, languages: Sequence[str | None] | None
+) -> np.ndarray | None:
+    """Unit rows of the texts' words: TF-IDF (sublinear counts, words in at least ``word_min_df``
+    texts and at most half of them) reduced to ``word_dims`` by truncated SVD, centred, with the
+    language directions removed as for the vectors. ``None`` when the texts have too few words."""
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vectorizer = TfidfVectorizer(sublinear_tf=True, min_df=p.word_min_df, max_df=0.5, dtype=np.float32)
+    try:
+        tfidf = vectorizer.fit_transform([text[: p.word_chars] for text in texts])
+    except ValueError:  # no word left (empty texts, or none shared by two texts)
+        return None
+    dims = min(p.word_dims, tfidf.shape[1] - 1, tfidf.shape[0] - 1)
+    if dims < 2:
+        return None
+    z = _unit(TruncatedSVD(n_components=dims, random_state=p.seed).fit_transform(tfidf))
+    z = z - (z * w[:, None]).sum(axis=0) / max(w.sum(), 1e-9)
+    removed = None if languages is None else _language_axes(z, w, languages, p)
+    if removed is not None:
+        z = z - (z @ removed.T) @ removed
+    return _unit(z)
 
 
 def _refine(x: np.ndarray, labels: np.ndarray, w: np.ndarray, rounds: int) -> np.ndarray:

@@ -53,7 +53,8 @@ def discover_themes(
         empty = Clustering(np.zeros(0, np.int64), np.zeros((0, 0), np.float32), np.zeros(0, np.float32), None)
         return ThemeSet([], empty, [], 0.0)
     weights = np.asarray([item.weight for item in items], dtype=np.float64)
-    clustering = cluster(vectors, ids, weights, params, [item.language for item in items])
+    languages = [item.language for item in items]
+    clustering = cluster(vectors, ids, weights, params, languages, [item.text for item in items])
     labels = clustering.labels
     loose = labels == UNASSIGNED
     share = float(weights[loose].sum() / max(weights.sum(), 1e-9))
