@@ -13,12 +13,14 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import tempfile
 import time
 from pathlib import Path
 
 from civicpulse.analysis.base import AnalysisItem
 from civicpulse.analysis.pipeline import Pipeline
 from civicpulse.settings import Settings
+from civicpulse.store.db import Database
 
 ROOT = Path(__file__).resolve().parent.parent
 VSFC = ROOT.parent / "shared" / "data" / "uit-vsfc"
@@ -78,7 +80,9 @@ def main() -> None:
     parser.add_argument("--markdown", action="store_true")
     args = parser.parse_args()
     texts = load_texts(args.items)
-    settings = Settings(database_url="sqlite://", embedding_store_cache=False)
+    store = Path(tempfile.mkdtemp(prefix="civicpulse-bench-")) / "bench.db"
+    settings = Settings(database_url=f"sqlite:///{store}", embedding_store_cache=False)
+    Database.from_settings(settings).upgrade()  # an empty store, as a fresh installation has
     full = list(settings.stages)
     without = [name for name in full if name != "embed"]
     rows: list[tuple[str, str, float]] = []
