@@ -20,8 +20,11 @@ from civicpulse.insight.themes.represent import (
 )
 from civicpulse.insight.themes.words import content_words, ctfidf, label_of
 
-KEYWORD_SAMPLE = 100  # members nearest the centroid whose words feed the keywords
-KEYWORD_CHARS = 800  # of each (segmentation is the slow part: long documents are cut)
+# Keywords come from the words of the members nearest each centroid, each cut short: word
+# segmentation is the slow part of describing themes. 50 x 300 characters described 2,000 VNTC
+# articles in 1.5 CPU-seconds instead of 8 (100 x 800), with the same leading keywords.
+KEYWORD_SAMPLE = 50
+KEYWORD_CHARS = 300
 KEYWORDS = 10
 
 
