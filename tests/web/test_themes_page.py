@@ -199,6 +199,7 @@ def test_viewers_read_only_refused_decisions_and_slices(live_server: LiveServer)
     assert unknown.status_code == 422 and "Chủ đề #999999 chưa được lưu hoặc không tồn tại." in unknown.text
     assert odd.status_code == 422 and "Thao tác không hợp lệ: explode" in odd.text
     assert 'id="f-from" name="from" type="date" value="2026-03-02"' in odd.text  # the slice is kept
+    assert 'href="/themes?from=2026-03-02&amp;to=2026-03-03&amp;lang=en"' in odd.text  # not the POST URL
     assert [r.headers["location"] for r in merged.history] == [f"/themes#theme-{flood}"]
     [theme] = re.findall(r'data-theme-id="(\d+)"', merged.text)
     assert int(theme) == flood and f'data-senders="{8 + 6}"' in merged.text

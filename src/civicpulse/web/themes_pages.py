@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
+from starlette.datastructures import URL
 
 from civicpulse.analysis.gazetteer import gazetteer, phrase, split_type
 from civicpulse.api.deps import OptionalUser, Principal, ReadSession, client_address
@@ -130,6 +131,7 @@ def _themes_page(
         "refusal": refusal,
         "refusal_in_card": refusal is not None and refusal.theme_id in shown,
         "split_parts": range(MIN_PARTS, MAX_PARTS + 1),
+        "page_url": URL(form.url()),
         "active": "themes",
     }
     return render(request, "themes.html", context, status_code=status_code)
