@@ -1,7 +1,8 @@
-"""Who sees what: the raw text of a submission goes to admins and the handling agency only.
+"""Who sees what: a submission's raw text and its sender's contact details go to admins and the
+handling agency only.
 
 Everyone else (analysts, viewers, other agencies' officers) sees the redacted text that the ``pii``
-stage produced, or nothing until that stage has run.
+stage produced, or nothing until that stage has run, and searches only that.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ if TYPE_CHECKING:
     from civicpulse.api.deps import Principal
 
 
-def may_see_raw_text(user: Principal, agency: str | None) -> bool:
-    """Admins, and officers of the agency that handles the case."""
+def may_see_personal_data(user: Principal, agency: str | None) -> bool:
+    """Raw text and contact details of a case of ``agency``: admins, and that agency's officers."""
     if user.role == Role.admin:
         return True
     return user.role == Role.agency_officer and agency is not None and agency in user.agencies
@@ -23,6 +24,12 @@ def may_see_raw_text(user: Principal, agency: str | None) -> bool:
 
 def shown_to(submission: SubmissionOut, user: Principal) -> SubmissionOut:
     """The submission as ``user`` may see it: raw text removed unless they handle the case."""
-    if may_see_raw_text(user, submission.agency):
+    if may_see_personal_data(user, submission.agency):
         return submission
     return submission.model_copy(update={"text": None})
+
+
+def may_search_raw_text(user: Principal) -> bool:
+    """Text search over every submission's raw text: admins only (a search would otherwise tell
+    whether someone wrote a given phone number or name)."""
+    return user.role == Role.admin

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from civicpulse.api.deps import OptionalUser, Principal, ReadSession, client_address
 from civicpulse.domain import SENTIMENT_LABELS, CaseStatus, Channel, Role, check_clean_text
 from civicpulse.errors import BadRequest, Forbidden, NotFound
-from civicpulse.privacy import shown_to
+from civicpulse.privacy import may_search_raw_text, shown_to
 from civicpulse.store.audit import record_audit
 from civicpulse.store.labels import add_label
 from civicpulse.store.submissions import (
@@ -86,7 +86,7 @@ class InboxForm:
             text=self.q.strip() or None,
             agencies=user.agency_scope(),
             review=bool(self.review),
-            search_raw=user.role == Role.admin,
+            search_raw=may_search_raw_text(user),
         )
 
 

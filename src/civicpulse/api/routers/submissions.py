@@ -16,14 +16,13 @@ from civicpulse.domain import (
     Channel,
     Contact,
     LabelIn,
-    Role,
     SubmissionIn,
     SubmissionOut,
     SubmissionPage,
 )
 from civicpulse.errors import Forbidden, Unprocessable
 from civicpulse.intake.service import IntakeRequest
-from civicpulse.privacy import shown_to
+from civicpulse.privacy import may_search_raw_text, may_see_personal_data, shown_to
 from civicpulse.store.audit import record_audit
 from civicpulse.store.contacts import read_contact
 from civicpulse.store.labels import add_label
@@ -95,7 +94,7 @@ def search_submissions(
         text=q,
         agencies=user.agency_scope(),
         review=review,
-        search_raw=user.role == Role.admin,
+        search_raw=may_search_raw_text(user),
     )
     page = list_submissions(session, filters, limit=limit, cursor=cursor)
     return page.model_copy(update={"items": [shown_to(item, user) for item in page.items]})
@@ -108,8 +107,7 @@ def read_submission_contact(
     """The citizen's contact details: admins and the handling agency's officers only; audited."""
     with ctx.db.write() as session:
         submission = get_submission(session, submission_id)
-        handler = user.role == Role.agency_officer and submission.agency in user.agencies
-        if user.role == Role.admin or handler:
+        if may_see_personal_data(user, submission.agency):
             return read_contact(
                 session, ctx.cipher, submission_id, actor=user.email, client=client_address(request)
             )
