@@ -133,7 +133,13 @@ def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
 
 Writer = Annotated[Principal, Depends(require_roles(Role.admin, Role.analyst, Role.agency_officer))]
 Admin = Annotated[Principal, Depends(require_roles(Role.admin))]
-Analyst = Annotated[Principal, Depends(require_roles(Role.admin, Role.analyst))]
+ANALYST_ROLES = (Role.admin, Role.analyst)
+Analyst = Annotated[Principal, Depends(require_roles(*ANALYST_ROLES))]
+
+
+def is_analyst(user: Principal) -> bool:
+    """Whether ``user`` may correct analysis and decide about themes (the dashboard's forms)."""
+    return user.role in ANALYST_ROLES
 
 
 async def public_rate_limit(request: Request, ctx: Ctx) -> None:

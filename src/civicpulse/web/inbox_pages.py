@@ -11,8 +11,8 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from civicpulse.api.deps import OptionalUser, Principal, ReadSession, client_address
-from civicpulse.domain import SENTIMENT_LABELS, CaseStatus, Channel, Role, check_clean_text
+from civicpulse.api.deps import OptionalUser, Principal, ReadSession, client_address, is_analyst
+from civicpulse.domain import SENTIMENT_LABELS, CaseStatus, Channel, check_clean_text
 from civicpulse.errors import BadRequest, Forbidden, NotFound
 from civicpulse.privacy import may_search_raw_text, shown_to
 from civicpulse.store.audit import record_audit
@@ -168,7 +168,7 @@ def submission_page(
         "submission": shown_to(submission, user),
         "history": history,
         "active": "inbox",
-        "can_correct": user.role in (Role.admin, Role.analyst),
+        "can_correct": is_analyst(user),
         "corrections": submission.corrections,
         "topics": [
             {"code": topic.code, "name": topic.name_en if lang == "en" else topic.name_vi}
@@ -190,7 +190,7 @@ def correct_submission(
     """Store an analyst's corrections (as facts that win over the model), then show the page again."""
     if user is None:
         return sign_in_first(request)
-    if user.role not in (Role.admin, Role.analyst):
+    if not is_analyst(user):
         raise Forbidden(translator(request)("error.403"))
     ctx = request.app.state.ctx
     chosen = {task: value for task, value in (("topic", topic), ("sentiment", sentiment)) if value}

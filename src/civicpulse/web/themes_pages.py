@@ -14,8 +14,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import URL
 
 from civicpulse.analysis.gazetteer import gazetteer, phrase, split_type
-from civicpulse.api.deps import OptionalUser, Principal, ReadSession, client_address
-from civicpulse.domain import Role
+from civicpulse.api.deps import OptionalUser, Principal, ReadSession, client_address, is_analyst
 from civicpulse.errors import BadRequest, Forbidden, NotFound, Unprocessable
 from civicpulse.insight.themes.decisions import MAX_PARTS, MIN_PARTS, known_theme_ids, record_decision
 from civicpulse.insight.themes.service import ThemeSlice, refresh_themes, themes_view
@@ -75,10 +74,6 @@ class ThemesForm:
         )
 
 
-def _can_decide(user: Principal) -> bool:
-    return user.role in (Role.admin, Role.analyst)
-
-
 def _topics(request: Request, lang: str) -> list[dict[str, str]]:
     return [
         {"code": topic.code, "name": topic.name_en if lang == "en" else topic.name_vi}
@@ -125,7 +120,7 @@ def _themes_page(
         "cards": theme_cards(view),
         "topics": _topics(request, t.lang),
         "provinces": _provinces(),
-        "can_decide": _can_decide(user),
+        "can_decide": is_analyst(user),
         "decidable": decidable,
         "unsaved": any(tid not in decidable for tid in shown),
         "refusal": refusal,
@@ -188,7 +183,7 @@ def decide_theme(
     if user is None:
         return sign_in_first(request)
     t = translator(request)
-    if not _can_decide(user):
+    if not is_analyst(user):
         raise Forbidden(t("error.403"))
     form = ThemesForm(date_from, date_to, topic, place)
     ctx = request.app.state.ctx
@@ -236,7 +231,7 @@ def store_themes_run(
     """Store the slice's themes as a run, so that their ids last and decisions can name them."""
     if user is None:
         return sign_in_first(request)
-    if not _can_decide(user):
+    if not is_analyst(user):
         raise Forbidden(translator(request)("error.403"))
     form = ThemesForm(date_from, date_to, topic, place)
     cut = form.to_slice(request, user.agency_scope())
