@@ -24,7 +24,7 @@ from civicpulse.insight.themes.decisions import apply_decisions, decision_log, l
 from civicpulse.insight.themes.discover import ThemeSet, assign_to_themes, describe_groups, discover_themes
 from civicpulse.insight.themes.generated import generate
 from civicpulse.insight.themes.models import GeneratedText, QuoteOut, ThemeOut, ThemesOut
-from civicpulse.insight.themes.represent import ThemeItem
+from civicpulse.insight.themes.represent import Theme, ThemeItem
 from civicpulse.insight.themes.slices import ThemeSlice, load_slice
 from civicpulse.llm import ChatClient
 from civicpulse.store.tables import utcnow
@@ -118,13 +118,28 @@ def _raw_groups(found: ThemeSet) -> list[np.ndarray]:
     return [np.flatnonzero(labels == t) for t in range(len(found.clustering.centroids))]
 
 
-def _view(session: Session, c: _Computed, k_anonymity: int, now: datetime) -> ThemesOut:
+def _same_partition(a: dict[int, np.ndarray], b: dict[int, np.ndarray]) -> bool:
+    return a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+
+
+def _view(
+    session: Session,
+    c: _Computed,
+    k_anonymity: int,
+    now: datetime,
+    raw_described: tuple[dict[int, np.ndarray], dict[int, Theme]] | None = None,
+) -> ThemesOut:
+    """The view of a computation; ``raw_described`` (groups before decisions, and their themes)
+    is reused when no decision changed the partition, since describing is the slow part."""
     log = decision_log(session)
     facts = latest_decisions(log)
     weights = np.asarray([item.weight for item in c.items], dtype=np.float64)
     groups = dict(zip(c.theme_ids, _raw_groups(c.found), strict=True))
     part = apply_decisions(log, groups, c.first_seen, c.projected, weights)
-    described = describe_groups(c.items, c.projected, part.groups)
+    if raw_described is not None and _same_partition(raw_described[0], part.groups):
+        described = raw_described[1]
+    else:
+        described = describe_groups(c.items, c.projected, part.groups)
     written = _generated(session, list(described))
     shown: list[ThemeOut] = []
     suppressed = 0
@@ -235,7 +250,7 @@ def refresh_themes(
             ThemeMemberRow(run_id=run.id, submission_id=sid, theme_id=tid) for sid in theme.member_ids
         )
     session.flush()
-    return run.id, _view(session, c, k_anonymity, now)
+    return run.id, _view(session, c, k_anonymity, now, (raw, described))
 
 
 def _generated(session: Session, theme_ids: Sequence[int], run_id: int | None = None) -> dict[int, dict]:
