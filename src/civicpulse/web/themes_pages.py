@@ -16,10 +16,17 @@ from starlette.datastructures import URL
 from civicpulse.analysis.gazetteer import gazetteer, phrase, split_type
 from civicpulse.api.deps import OptionalUser, Principal, ReadSession, client_address, is_analyst
 from civicpulse.errors import BadRequest, Forbidden, NotFound, Unprocessable
-from civicpulse.insight.themes.decisions import MAX_PARTS, MIN_PARTS, known_theme_ids, record_decision
+from civicpulse.insight.themes.decisions import (
+    MAX_LABEL,
+    MAX_PARTS,
+    MIN_PARTS,
+    known_theme_ids,
+    record_decision,
+)
 from civicpulse.insight.themes.service import ThemeSlice, refresh_themes, themes_view
 from civicpulse.llm import ChatClient
 from civicpulse.store.audit import record_audit
+from civicpulse.store.themes import DECISIONS
 from civicpulse.web.csrf import CsrfProtected
 from civicpulse.web.i18n import Translator, translator
 from civicpulse.web.inbox_pages import MAX_ID, local_day, sign_in_first
@@ -28,8 +35,6 @@ from civicpulse.web.theme_cards import theme_cards
 
 router = APIRouter(include_in_schema=False)
 
-ACTIONS = ("rename", "merge", "split", "dismiss")
-MAX_LABEL = 300
 SliceText = Annotated[str | None, Query(max_length=100)]
 SliceDay = Annotated[str | None, Query(max_length=20)]
 SliceField = Annotated[str, Form(max_length=100)]
@@ -153,7 +158,7 @@ def _refusal(
     t: Translator, theme_id: int, action: str, value: str, target: str, parts: str
 ) -> Refusal | None:
     """What is wrong with a decision before it reaches the store, if anything."""
-    if action not in ACTIONS:
+    if action not in DECISIONS:
         return Refusal(theme_id, t("themes.err.action", value=action))
     if action == "split" and not (parts.isdigit() and MIN_PARTS <= int(parts) <= MAX_PARTS):
         return Refusal(theme_id, t("themes.err.parts", low=MIN_PARTS, high=MAX_PARTS))

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from civicpulse.api.deps import Analyst, Ctx, CurrentUser, ReadSession, client_address
-from civicpulse.insight.themes.decisions import MAX_PARTS, MIN_PARTS, record_decision
+from civicpulse.insight.themes.decisions import MAX_LABEL, MAX_PARTS, MIN_PARTS, record_decision
 from civicpulse.insight.themes.models import ThemesOut
 from civicpulse.insight.themes.service import ThemeSlice, themes_view
 
@@ -26,7 +26,7 @@ class DecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     action: Literal["rename", "merge", "split", "dismiss"]
-    value: Annotated[str, Field(min_length=1, max_length=300)] | None = None
+    value: Annotated[str, Field(min_length=1, max_length=MAX_LABEL)] | None = None
     target_id: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = None
     parts: Annotated[int, Field(ge=MIN_PARTS, le=MAX_PARTS)] = MIN_PARTS
 

@@ -16,6 +16,7 @@ from civicpulse.store.audit import record_audit
 from civicpulse.store.themes import DECISIONS, ThemeDecisionRow, ThemeRow
 
 MIN_PARTS, MAX_PARTS = 2, 5
+MAX_LABEL = 300  # characters of a theme's label (the column's width)
 SPLIT_SEED = 0
 
 
@@ -68,8 +69,8 @@ def decide(
     known = known_theme_ids(session)
     if theme_id not in known:
         raise NotFound(f"theme {theme_id} does not exist")
-    if action == "rename" and not (value and value.strip() and len(value) <= 300):
-        raise Unprocessable("a rename needs a new label of 1 to 300 characters")
+    if action == "rename" and not (value and value.strip() and len(value) <= MAX_LABEL):
+        raise Unprocessable(f"a rename needs a new label of 1 to {MAX_LABEL} characters")
     if action == "merge" and (target_id is None or target_id == theme_id or target_id not in known):
         raise Unprocessable("a merge needs another existing theme as target_id")
     children = None
