@@ -49,7 +49,8 @@ demo: demo-data
 	@echo ""
 	$(DEMO_ENV) $(BIN)/civicpulse serve --host 127.0.0.1 --port 8000
 
-# BERTopic for bench/themes.py: torch's CPU build first, else pip pulls a multi-GB CUDA build
+# BERTopic (bench/themes.py) and transformers (bench/finetune.py): torch's CPU build first, else pip
+# pulls a multi-GB CUDA build
 bench-setup: install
 	$(BIN)/pip install torch==2.13.0
 	$(BIN)/pip install -e '.[dev,bench]'
