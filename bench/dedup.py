@@ -83,7 +83,7 @@ def sentences() -> list[str]:
 
 def variant(seed: str, rng: random.Random, vocabulary: list[str]) -> str:
     """A copy of ``seed`` with one to three small edits."""
-    from civicpulse.analysis.text import strip_marks
+    from civicpulse.textkit.vietnamese import strip_marks
 
     words = seed.split()
     for _ in range(rng.randint(1, 3)):
@@ -173,7 +173,7 @@ def score(predicted: list[int], labels: list[int]) -> dict[str, float]:
 def baselines(texts: list[str]) -> dict[str, list[int]]:
     """Exact-hash groupings: the intake's content hash, and a hash of the folded text."""
     from civicpulse.analysis.dedup import fold_tokens
-    from civicpulse.store.submissions import content_hash
+    from civicpulse.textkit.fingerprint import content_hash
 
     def groups(keys: list[str]) -> list[int]:
         first: dict[str, int] = {}
@@ -196,11 +196,12 @@ def run_setting(name: str, items: int, batch: int = 64) -> dict:
     """One setting on the synthetic corpus (called in a fresh process)."""
     from civicpulse.analysis.base import AnalysisItem
     from civicpulse.analysis.dedup import DedupStage
+    from civicpulse.annotations import DedupOut
     from civicpulse.settings import Settings
 
     texts, labels = load_corpus(items)
     shingle, num_perm, threshold = SETTINGS[name]
-    stage = DedupStage(Settings(database_url="sqlite:////nonexistent/bench.db"))
+    stage = DedupStage(Settings(database_url="sqlite:////nonexistent/bench.db"))  # no store: memory only
     stage.shingle, stage.num_perm, stage.threshold = shingle, num_perm, threshold
     stage.process([AnalysisItem(id=0, text=texts[0])])  # imports and LSH set-up are not the index
     before = rss_mib()
@@ -209,7 +210,10 @@ def run_setting(name: str, items: int, batch: int = 64) -> dict:
     for at in range(0, len(texts), batch):
         chunk = [AnalysisItem(id=at + i + 1, text=t) for i, t in enumerate(texts[at : at + batch])]
         out = stage.process(chunk).outputs
-        groups.extend(out[item.id]["group"] or -item.id for item in chunk)
+        for item in chunk:
+            output = out[item.id]
+            assert isinstance(output, DedupOut)
+            groups.append(output.group or -item.id)
     wall, used = time.perf_counter() - start, time.process_time() - cpu
     return {
         "setting": name,
@@ -262,24 +266,24 @@ def load_corpus(items: int) -> tuple[list[str], list[int]]:
 
 def demo() -> dict:
     """Import the demo file, analyse it with the real worker, detect campaigns."""
-    from civicpulse.analysis.dedup import DedupStage, save_stage_signature
+    from civicpulse.analysis.dedup import DedupStage
     from civicpulse.analysis.language import LanguageStage
     from civicpulse.analysis.pii import PiiStage
     from civicpulse.analysis.pipeline import Pipeline
     from civicpulse.analysis.text import NormalizeStage
-    from civicpulse.analysis.worker import PRIVATE_OUTPUTS, Worker
     from civicpulse.insight.campaigns import CampaignRules, detect_campaigns
     from civicpulse.intake.files import import_files
+    from civicpulse.runtime.worker import Worker
     from civicpulse.settings import Settings
     from civicpulse.store.db import Database
+    from civicpulse.store.neardup import StoredSignatures
 
-    PRIVATE_OUTPUTS.setdefault("_minhash", save_stage_signature)
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings(database_url=f"sqlite:///{folder}/demo.db", worker_threads=0)
         db = Database.from_settings(settings)
         db.upgrade()
         import_files(db, settings, [DEMO])
-        dedup = DedupStage(settings, store=db)
+        dedup = DedupStage(settings, signatures=StoredSignatures(db))
         pipeline = Pipeline([LanguageStage(settings), NormalizeStage(settings), PiiStage(settings), dedup])
         start = time.perf_counter()
         handled = Worker(db, pipeline, settings).drain()

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from civicpulse.analysis import diacritics
-from civicpulse.analysis.text import fold_whitespace, place_tone, strip_marks
+from civicpulse.textkit.vietnamese import fold_whitespace, place_tone, strip_marks
 
 ROOT = Path(__file__).resolve().parent
 DATA = ROOT.parent.parent / "shared" / "data"

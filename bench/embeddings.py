@@ -73,9 +73,10 @@ def run_one(spec: dict) -> dict:
     elif spec["backend"] == "stage":
         from civicpulse.analysis.base import AnalysisItem
         from civicpulse.analysis.embed import EmbedStage
+        from civicpulse.settings import Settings
 
         inner = bundled(spec)
-        stage = EmbedStage(None, embedder=inner)  # type: ignore[arg-type]
+        stage = EmbedStage(Settings(), embedder=inner)
         chunk = spec["stage_batch"]
 
         class Staged:

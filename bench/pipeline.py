@@ -1,7 +1,7 @@
 """Throughput of the per-item pipeline: each stage and the whole, with and without embeddings.
 
 Texts: UIT-VSFC dev sentences (evaluation only) and the project's illustrative submissions, the
-stages exactly as the worker builds them (``Pipeline.from_settings``), in batches of 64 after a
+stages exactly as the worker builds them (``runtime.stages.build_pipeline``), in batches of 64 after a
 warm-up batch. Beside them, in the same run, a baseline: a plain TF-IDF + logistic regression
 sentiment model's prediction over the same texts (trained on UIT-VSFC train in the run).
 
@@ -19,6 +19,7 @@ from pathlib import Path
 
 from civicpulse.analysis.base import AnalysisItem
 from civicpulse.analysis.pipeline import Pipeline
+from civicpulse.runtime.stages import build_pipeline
 from civicpulse.settings import Settings
 from civicpulse.store.db import Database
 
@@ -82,7 +83,8 @@ def main() -> None:
     texts = load_texts(args.items)
     store = Path(tempfile.mkdtemp(prefix="civicpulse-bench-")) / "bench.db"
     settings = Settings(database_url=f"sqlite:///{store}", embedding_store_cache=False)
-    Database.from_settings(settings).upgrade()  # an empty store, as a fresh installation has
+    db = Database.from_settings(settings)
+    db.upgrade()  # an empty store, as a fresh installation has
     full = list(settings.stages)
     without = [name for name in full if name != "embed"]
     rows: list[tuple[str, str, float]] = []
@@ -90,7 +92,7 @@ def main() -> None:
         ("without embeddings", without, {"classify_with_embeddings": False}),
         ("with embeddings", full, {}),
     ):
-        pipeline = Pipeline.from_settings(settings.model_copy(update={"stages": names, **extra}))
+        pipeline = build_pipeline(settings.model_copy(update={"stages": names, **extra}), db)
         total, per_stage = timed_run(pipeline, texts)
         for name, seconds in per_stage.items():
             rows.append((label, name, len(texts) / seconds if seconds else float("inf")))

@@ -50,8 +50,8 @@ def stage_predictor(stage: PlacesStage) -> Callable[[str, str | None], Predictio
     def predict(text: str, locality: str | None) -> Prediction:
         out = stage.analyse(text, locality)
         return (
-            out["province"]["code"] if out["province"] else None,
-            out["commune"]["code"] if out["commune"] else None,
+            out.province.code if out.province else None,
+            out.commune.code if out.commune else None,
         )
 
     return predict

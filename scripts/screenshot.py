@@ -18,10 +18,10 @@ from playwright.sync_api import sync_playwright
 from sqlalchemy import update
 from tests.server import CHROMIUM, CHROMIUM_ARGS, serving
 
-from civicpulse.analysis.pipeline import Pipeline
-from civicpulse.analysis.worker import Worker
 from civicpulse.domain import Channel, Contact, Role, SubmissionIn
 from civicpulse.intake.service import accept
+from civicpulse.runtime.stages import build_pipeline
+from civicpulse.runtime.worker import Worker
 from civicpulse.settings import Settings
 from civicpulse.store.contacts import ContactCipher
 from civicpulse.store.db import Database
@@ -168,7 +168,7 @@ def seed(db: Database, settings: Settings) -> None:
     with db.write() as session:  # stands in for the case workflow, which moves cases along
         for result, status in zip(results, statuses, strict=True):
             session.execute(update(SubmissionRow).where(SubmissionRow.id == result.id).values(status=status))
-    Worker(db, Pipeline.from_settings(settings), settings).drain()
+    Worker(db, build_pipeline(settings, db), settings).drain()
 
 
 def photograph(url: str, out: Path) -> None:

@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from civicpulse.api.app import create_app
+from civicpulse.service import create_app
 from civicpulse.settings import Settings
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"

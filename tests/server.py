@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import httpx
 import uvicorn
 
-from civicpulse.api.app import create_app
+from civicpulse.service import create_app
 from civicpulse.settings import Settings
 from tests.pg import free_port
 

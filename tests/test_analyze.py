@@ -23,7 +23,8 @@ def test_analyze_returns_stage_outputs_and_stores_nothing(live_server: LiveServe
     phone = next(span for span in body["pii"] if span["type"] == "PHONE")
     assert restored[phone["start"] : phone["end"]] == "0912.345.678"
     assert any(place["level"] == "province" and place["code"] == "79" for place in body["places"])
-    assert "_found" not in body["stages"].get("pii", {})
+    assert "redacted_text" in body["stages"]["pii"]
+    assert "found" not in body["stages"]["pii"]  # the private field never leaves the stage
     with live_server.db.read() as session:
         assert session.scalar(select(func.count(SubmissionRow.id))) == 0
 

@@ -5,15 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-
-from civicpulse.analysis import worker as worker_module
-from civicpulse.analysis.dedup import DedupStage, save_stage_signature
+from civicpulse.analysis.dedup import DedupStage
 from civicpulse.analysis.language import LanguageStage
 from civicpulse.analysis.pii import PiiStage
 from civicpulse.analysis.pipeline import Pipeline
 from civicpulse.analysis.text import NormalizeStage
-from civicpulse.analysis.worker import Worker
 from civicpulse.domain import Channel, Contact, SubmissionIn
 from civicpulse.insight.campaigns import (
     CampaignRules,
@@ -24,9 +20,11 @@ from civicpulse.insight.campaigns import (
 )
 from civicpulse.intake.files import import_files
 from civicpulse.intake.service import accept
+from civicpulse.runtime.worker import Worker
 from civicpulse.settings import Settings
 from civicpulse.store.contacts import ContactCipher
 from civicpulse.store.db import Database
+from civicpulse.store.neardup import StoredSignatures
 
 DEMO = Path(__file__).resolve().parent.parent / "examples" / "vietnamese_submissions.jsonl"
 START = datetime(2026, 11, 4, 6, 0, tzinfo=UTC)
@@ -39,12 +37,6 @@ OTHER = (
     "Xe tải chở vật liệu xây dựng chạy qua đường liên xã ban đêm làm đường hư hỏng nặng, bụi bay mù "
     "mịt vào nhà dân. Đề nghị kiểm tra tải trọng và cấm xe quá tải đi qua khu dân cư."
 )
-
-
-@pytest.fixture(autouse=True)
-def wired(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The worker's private store for signatures (until the lead adds it to PRIVATE_OUTPUTS)."""
-    monkeypatch.setitem(worker_module.PRIVATE_OUTPUTS, "_minhash", save_stage_signature)
 
 
 def _copies(n: int, *, every: timedelta, sender: str | None = "distinct", text: str = PETITION) -> list:
@@ -64,7 +56,7 @@ def _copies(n: int, *, every: timedelta, sender: str | None = "distinct", text: 
 
 def _analyse(db: Database, settings: Settings, items: list[SubmissionIn]) -> list[int]:
     accepted = accept(db, ContactCipher(settings.fernet_key), items, actor="test", client=None)
-    Worker(db, Pipeline([DedupStage(settings, store=db)]), settings).drain()
+    Worker(db, Pipeline([DedupStage(settings, signatures=StoredSignatures(db))]), settings).drain()
     return [a.id for a in accepted]
 
 
@@ -104,12 +96,10 @@ def test_copies_spread_beyond_the_window_are_no_campaign(settings: Settings, db:
     assert wide.size == 12
 
 
-def test_groups_split_by_concurrent_workers_are_united(
-    settings: Settings, db: Database, tmp_path: Path
-) -> None:
+def test_groups_split_by_concurrent_workers_are_united(settings: Settings, db: Database) -> None:
     copies = _copies(13, every=timedelta(hours=2))
     _analyse(db, settings, copies[:6])
-    blind = DedupStage(Settings(database_url=f"sqlite:///{tmp_path / 'absent.db'}"))  # saw nothing stored
+    blind = DedupStage(settings)  # no signature port: saw nothing stored
     accepted = accept(db, ContactCipher(settings.fernet_key), copies[6:12], actor="test", client=None)
     Worker(db, Pipeline([blind]), settings).drain()
     [bridge] = _analyse(db, settings, copies[12:])
@@ -123,7 +113,7 @@ def test_groups_split_by_concurrent_workers_are_united(
 def test_the_demo_campaign_is_found_end_to_end(settings: Settings, db: Database) -> None:
     report = import_files(db, settings, [DEMO])
     assert report.stored == 600
-    dedup = DedupStage(settings)
+    dedup = DedupStage(settings, signatures=StoredSignatures(db))
     pipeline = Pipeline([LanguageStage(settings), NormalizeStage(settings), PiiStage(settings), dedup])
     assert Worker(db, pipeline, settings).drain() == 600
     with db.read() as session:

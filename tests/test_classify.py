@@ -11,7 +11,6 @@ import skops.io as sio
 from civicpulse.analysis.base import AnalysisItem
 from civicpulse.analysis.classify import TopicStage, ZeroShotTopics
 from civicpulse.analysis.pipeline import Pipeline
-from civicpulse.analysis.text import strip_marks
 from civicpulse.analysis.training import (
     Example,
     ModelFileError,
@@ -19,9 +18,12 @@ from civicpulse.analysis.training import (
     model_path,
     train_topic_model,
 )
+from civicpulse.annotations import EmbedOut, PiiOut, Ranked, TopicOut
 from civicpulse.errors import Unprocessable
 from civicpulse.settings import Settings
 from civicpulse.taxonomy import load_taxonomy
+from civicpulse.textkit.fingerprint import content_hash
+from civicpulse.textkit.vietnamese import strip_marks
 
 
 class BundledE5:
@@ -92,8 +94,9 @@ def test_zero_shot_picks_the_topic_with_and_without_diacritics(local_settings, e
     for item in items:
         expected = CLEAR[item.id % 100][0]
         output = result.outputs[item.id]
-        assert output["code"] == expected, (item.text, output)
-        assert output["method"] == "zero-shot"
+        assert isinstance(output, TopicOut)
+        assert output.code == expected, (item.text, output)
+        assert output.method == "zero-shot"
 
 
 def test_output_shape_confidences_and_review_flag(local_settings, embedder):
@@ -105,16 +108,17 @@ def test_output_shape_confidences_and_review_flag(local_settings, embedder):
         ]
     )
     clear, vague = result.outputs[1], result.outputs[2]
+    assert isinstance(clear, TopicOut) and isinstance(vague, TopicOut)
     for output in (clear, vague):
-        assert set(output) == {"code", "confidence", "alternatives", "method", "review"}
-        assert len(output["alternatives"]) == 3
-        assert output["alternatives"][0] == {"code": output["code"], "confidence": output["confidence"]}
-        confidences = [a["confidence"] for a in output["alternatives"]]
+        assert set(output.public()) == {"code", "confidence", "alternatives", "method", "review"}
+        assert len(output.alternatives) == 3
+        assert output.alternatives[0] == Ranked(code=output.code, confidence=output.confidence)
+        confidences = [a.confidence for a in output.alternatives]
         assert confidences == sorted(confidences, reverse=True)
         assert all(0.0 <= c <= 1.0 for c in confidences)
-        assert output["review"] == (output["confidence"] < 0.5)
-    assert clear["confidence"] > vague["confidence"]
-    assert vague["review"] is True
+        assert output.review == (output.confidence < 0.5)
+    assert clear.confidence > vague.confidence
+    assert vague.review is True
     probs = stage.zero_shot_.predict_proba([CLEAR[0][1], "abc"])
     assert probs.shape == (2, len(load_taxonomy().codes()))
     assert np.allclose(probs.sum(axis=1), 1.0)
@@ -123,20 +127,22 @@ def test_output_shape_confidences_and_review_flag(local_settings, embedder):
 def test_words_only_zero_shot_without_an_embedder(local_settings):
     stage = TopicStage(local_settings, embedder=None)
     result = stage.process([AnalysisItem(id=i, text=text) for i, (_, text) in enumerate(CLEAR)])
-    right = sum(result.outputs[i]["code"] == code for i, (code, _) in enumerate(CLEAR))
+    right = sum(result.outputs[i].code == code for i, (code, _) in enumerate(CLEAR))
     assert right >= len(CLEAR) - 2
 
 
 def test_reads_redacted_text_and_fails_empty_items_as_data(local_settings):
     stage = TopicStage(local_settings, embedder=None)
     redacted = AnalysisItem(id=1, text="raw text is ignored")
-    redacted.annotations["pii"] = {"redacted_text": "Gọi [PHONE]: công ty nợ lương công nhân ba tháng"}
+    redacted.annotations["pii"] = PiiOut(redacted_text="Gọi [PHONE]: công ty nợ lương công nhân ba tháng")
     result = stage.process([redacted, AnalysisItem(id=2, text="   ")])
-    assert result.outputs[1]["code"] == "labour"
+    assert result.outputs[1].code == "labour"
     assert result.failures == {2: "no text to classify"}
     piped = Pipeline([stage]).run([AnalysisItem(id=3, text=""), AnalysisItem(id=4, text=CLEAR[3][1])])
     assert piped.failures == {3: "topic: no text to classify"}
-    assert piped.outputs[4]["topic"]["code"] == "health"
+    topic = piped.outputs[4]["topic"]
+    assert isinstance(topic, TopicOut)
+    assert topic.code == "health"
 
 
 # A province's own routing convention that the taxonomy text does not say: street lights and
@@ -175,7 +181,7 @@ def test_supervised_training_beats_zero_shot_and_round_trips(local_settings, emb
     gold = [code for code, _ in HELD_OUT]
     zero = TopicStage(local_settings, embedder=embedder)
     before = zero.process([AnalysisItem(id=i, text=t) for i, t in enumerate(texts)])
-    zero_right = sum(before.outputs[i]["code"] == g for i, g in enumerate(gold))
+    zero_right = sum(before.outputs[i].code == g for i, g in enumerate(gold))
 
     model = train_topic_model([Example(text, code) for code, text in CONVENTION], embedder=embedder)
     path = model.save(model_path(local_settings.sqlite_path.parent / "models", "topic"))
@@ -188,9 +194,10 @@ def test_supervised_training_beats_zero_shot_and_round_trips(local_settings, emb
     after = TopicStage(local_settings, embedder=embedder).process(
         [AnalysisItem(id=i, text=t) for i, t in enumerate(texts)]
     )
-    supervised_right = sum(after.outputs[i]["code"] == g for i, g in enumerate(gold))
-    assert all(o["method"] == "supervised" for o in after.outputs.values())
-    assert all(0.0 <= o["confidence"] <= 1.0 for o in after.outputs.values())
+    supervised_right = sum(after.outputs[i].code == g for i, g in enumerate(gold))
+    assert all(isinstance(o, TopicOut) for o in after.outputs.values())
+    assert all(o.method == "supervised" for o in after.outputs.values())
+    assert all(0.0 <= o.confidence <= 1.0 for o in after.outputs.values())
     assert supervised_right == len(gold)
     assert supervised_right > zero_right
 
@@ -198,7 +205,12 @@ def test_supervised_training_beats_zero_shot_and_round_trips(local_settings, emb
 def test_stored_vectors_are_used_instead_of_embedding_again(local_settings, embedder):
     text = CLEAR[4][1]
     item = AnalysisItem(id=1, text=text)
-    item.annotations["embed"] = {"_vector": embedder.embed_passages([text])[0].tolist()}
+    item.annotations["embed"] = EmbedOut(
+        model=embedder.name,
+        dim=embedder.dim,
+        content_hash=content_hash(text),
+        vector=embedder.embed_passages([text])[0].tolist(),
+    )
 
     class Refuses:
         name, dim = BundledE5.name, BundledE5.dim
@@ -212,7 +224,7 @@ def test_stored_vectors_are_used_instead_of_embedding_again(local_settings, embe
     stage = TopicStage(local_settings, embedder=embedder)
     stage.process([AnalysisItem(id=0, text="khởi động")])  # builds the prototypes
     stage.embedder_ = Refuses()
-    assert stage.process([item]).outputs[1]["code"] == "education"
+    assert stage.process([item]).outputs[1].code == "education"
 
 
 def test_training_refuses_a_single_label():

@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
-from civicpulse.analysis.pipeline import Pipeline
-from civicpulse.analysis.worker import Worker
 from civicpulse.domain import Role
+from civicpulse.runtime.stages import build_pipeline
+from civicpulse.runtime.worker import Worker
 from civicpulse.store.tables import AuditRow, LabelRow
 from tests.conftest import TEST_SECRET, LiveServer
 from tests.web.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, html_client, http_sign_in
@@ -27,7 +27,7 @@ TEXTS = {
 
 def _analyse(server: LiveServer) -> None:
     settings = server.settings.model_copy(update={"stages": ["language", "normalize", "pii"]})
-    Worker(server.db, Pipeline.from_settings(settings), settings).drain()
+    Worker(server.db, build_pipeline(settings, server.db), settings).drain()
 
 
 def test_corrections_through_the_api_win_and_are_audited(live_server: LiveServer) -> None:
@@ -119,7 +119,7 @@ def test_review_queue_holds_unsure_topics_until_an_analyst_sets_them(live_server
     unsure = live_server.settings.model_copy(
         update={"stages": ["language", "normalize", "pii", "topic"], "topic_review_threshold": 1.0}
     )
-    Worker(live_server.db, Pipeline.from_settings(unsure), unsure).drain()
+    Worker(live_server.db, build_pipeline(unsure, live_server.db), unsure).drain()
     with live_server.client() as client:
         queued = client.get("/api/v1/submissions", params={"review": "true"}).json()["items"]
         client.post(

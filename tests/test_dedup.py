@@ -8,19 +8,19 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from civicpulse.analysis import worker as worker_module
 from civicpulse.analysis.base import AnalysisItem, stages
-from civicpulse.analysis.dedup import DedupStage, fold_tokens, save_stage_signature
+from civicpulse.analysis.dedup import DedupStage, fold_tokens
 from civicpulse.analysis.pipeline import Pipeline
-from civicpulse.analysis.text import strip_marks
-from civicpulse.analysis.worker import Worker
+from civicpulse.annotations import DedupOut
 from civicpulse.domain import SubmissionIn
 from civicpulse.intake.service import accept
+from civicpulse.runtime.worker import Worker
 from civicpulse.settings import Settings
 from civicpulse.store.contacts import ContactCipher
 from civicpulse.store.db import Database
-from civicpulse.store.neardup import NearDuplicateRow
+from civicpulse.store.neardup import NearDuplicateRow, StoredSignatures
 from civicpulse.store.tables import AnnotationRow
+from civicpulse.textkit.vietnamese import strip_marks
 from tests.conftest import LiveServer, make_settings
 
 PETITION = (
@@ -49,7 +49,7 @@ def settings(db_url: str) -> Settings:
 
 @pytest.fixture
 def memory_stage(tmp_path: Path) -> DedupStage:
-    """A stage without a store (its SQLite file does not exist), as ``POST /analyze`` may run it."""
+    """A stage without a store (no signature port), as ``POST /analyze`` may run it."""
     return DedupStage(Settings(database_url=f"sqlite:///{tmp_path / 'absent.db'}"))
 
 
@@ -62,16 +62,17 @@ def test_near_identical_texts_share_a_group_and_unrelated_ones_do_not(memory_sta
     items = [AnalysisItem(id=i, text=t) for i, t in enumerate(texts, start=1)]
     result = memory_stage.process(items)
     assert result.failures == {}
+    assert all(isinstance(output, DedupOut) for output in result.outputs.values())
     first = result.outputs[1]
-    assert first["group"] == 1 and first["duplicate_of"] is None and first["similarity"] is None
+    assert first.group == 1 and first.duplicate_of is None and first.similarity is None
     for offset, name in enumerate(VARIANTS, start=2):
         output = result.outputs[offset]
-        assert output["group"] == 1, name
-        assert output["duplicate_of"] == 1, name
-        assert 0.6 <= output["similarity"] <= 1.0, name
-        assert len(output["_minhash"]) == 128
+        assert output.group == 1, name
+        assert output.duplicate_of == 1, name
+        assert 0.6 <= output.similarity <= 1.0, name
+        assert len(output.signature) == 128
     unrelated = result.outputs[len(texts)]
-    assert unrelated["group"] == len(texts) and unrelated["duplicate_of"] is None
+    assert unrelated.group == len(texts) and unrelated.duplicate_of is None
 
 
 def test_short_texts_get_no_signature(memory_stage: DedupStage) -> None:
@@ -79,16 +80,20 @@ def test_short_texts_get_no_signature(memory_stage: DedupStage) -> None:
         [AnalysisItem(id=1, text="Đường bị ngập!"), AnalysisItem(id=2, text="Đường bị ngập!")]
     )
     assert result.outputs[1] == result.outputs[2]
-    assert result.outputs[2]["group"] is None and result.outputs[2]["duplicate_of"] is None
-    assert "_minhash" not in result.outputs[2]
+    short = result.outputs[2]
+    assert isinstance(short, DedupOut)
+    assert short.group is None and short.duplicate_of is None
+    assert short.signature is None
 
 
 def test_later_batches_see_earlier_ones_and_analyze_texts_are_not_indexed(memory_stage: DedupStage) -> None:
     memory_stage.process([AnalysisItem(id=5, text=PETITION)])
     probe = memory_stage.process([AnalysisItem(id=0, text=VARIANTS["word changed"])]).outputs[0]
-    assert probe["group"] == 5 and probe["duplicate_of"] == 5
+    assert isinstance(probe, DedupOut)
+    assert probe.group == 5 and probe.duplicate_of == 5
     later = memory_stage.process([AnalysisItem(id=9, text=VARIANTS["punctuation"])]).outputs[9]
-    assert later["duplicate_of"] == 5 and later["group"] == 5
+    assert isinstance(later, DedupOut)
+    assert later.duplicate_of == 5 and later.group == 5
     assert len(memory_stage.index_) == 2  # the probe (id 0) was compared, never stored
 
 
@@ -97,7 +102,8 @@ def test_reanalysis_keeps_the_group(memory_stage: DedupStage) -> None:
         [AnalysisItem(id=1, text=PETITION), AnalysisItem(id=2, text=VARIANTS["punctuation"])]
     )
     again = memory_stage.process([AnalysisItem(id=1, text=PETITION)]).outputs[1]
-    assert again["group"] == 1 and again["duplicate_of"] is None and again["similarity"] >= 0.6
+    assert isinstance(again, DedupOut)
+    assert again.group == 1 and again.duplicate_of is None and again.similarity >= 0.6
 
 
 def _submit(db: Database, settings: Settings, *texts: str) -> list[int]:
@@ -115,21 +121,17 @@ def _annotation(db: Database, submission_id: int) -> dict:
         )
 
 
-@pytest.fixture
-def wired(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The worker's private store for signatures (until the lead adds it to PRIVATE_OUTPUTS)."""
-    monkeypatch.setitem(worker_module.PRIVATE_OUTPUTS, "_minhash", save_stage_signature)
-
-
 def test_groups_carry_across_batches_and_fresh_stages_through_the_store(
-    settings: Settings, db: Database, wired: None
+    settings: Settings, db: Database
 ) -> None:
     [first] = _submit(db, settings, PETITION)
-    assert Worker(db, Pipeline([DedupStage(settings, store=db)]), settings).drain() == 1
+    stage = DedupStage(settings, signatures=StoredSignatures(db))
+    assert Worker(db, Pipeline([stage]), settings).drain() == 1
 
     # A new process: a fresh stage loads the stored signatures before its first batch.
     [second, other] = _submit(db, settings, VARIANTS["without diacritics"], UNRELATED)
-    assert Worker(db, Pipeline([DedupStage(settings)]), settings).drain() == 2
+    fresh = DedupStage(settings, signatures=StoredSignatures(db))
+    assert Worker(db, Pipeline([fresh]), settings).drain() == 2
 
     assert _annotation(db, second) == {
         "duplicate_of": first,
@@ -141,20 +143,21 @@ def test_groups_carry_across_batches_and_fresh_stages_through_the_store(
     assert _annotation(db, other)["group"] == other
     with db.read() as session:
         rows = {r.submission_id: r for r in session.scalars(select(NearDuplicateRow))}
-        stored = json.dumps([a.data for a in session.scalars(select(AnnotationRow))])
-    assert "_minhash" not in stored  # the signature never lands in annotations
+        annotations = [a.data for a in session.scalars(select(AnnotationRow))]
+        stored = json.dumps(annotations)
+    assert annotations and all("signature" not in data for data in annotations)
+    assert "signature" not in stored  # the signature never lands in annotations
     assert rows[second].group_id == first and rows[second].duplicate_of == first
     assert len(rows[first].signature) == 128 * 4
 
 
-def test_a_running_stage_picks_up_what_other_workers_stored(
-    settings: Settings, db: Database, wired: None
-) -> None:
-    mine = DedupStage(settings, store=db)
+def test_a_running_stage_picks_up_what_other_workers_stored(settings: Settings, db: Database) -> None:
+    mine = DedupStage(settings, signatures=StoredSignatures(db))
     [unrelated] = _submit(db, settings, UNRELATED)
     Worker(db, Pipeline([mine]), settings).drain()
     [theirs] = _submit(db, settings, PETITION)
-    Worker(db, Pipeline([DedupStage(settings, store=db)]), settings).drain()  # another worker
+    other_worker = DedupStage(settings, signatures=StoredSignatures(db))
+    Worker(db, Pipeline([other_worker]), settings).drain()  # another worker
     [copy] = _submit(db, settings, VARIANTS["greeting added"])
     Worker(db, Pipeline([mine]), settings).drain()
     assert _annotation(db, copy)["duplicate_of"] == theirs
@@ -162,13 +165,12 @@ def test_a_running_stage_picks_up_what_other_workers_stored(
 
 
 def test_analyze_endpoint_names_the_stored_near_duplicate_and_stores_nothing(
-    live_server: LiveServer, wired: None, monkeypatch: pytest.MonkeyPatch
+    live_server: LiveServer,
 ) -> None:
-    stages.names()  # entry points first, then the stage under its name (until pyproject lists it)
-    monkeypatch.setitem(stages._entries, "dedup", DedupStage)
+    assert "dedup" in stages.names()  # registered as an entry point
     db, settings = live_server.db, live_server.settings
     [first] = _submit(db, settings, PETITION)
-    Worker(db, Pipeline([DedupStage(settings, store=db)]), settings).drain()
+    Worker(db, Pipeline([DedupStage(settings, signatures=StoredSignatures(db))]), settings).drain()
     with live_server.client() as client:
         response = client.post("/api/v1/analyze", json={"text": VARIANTS["signature added"]})
         again = client.post("/api/v1/analyze", json={"text": VARIANTS["signature added"]})
@@ -176,7 +178,7 @@ def test_analyze_endpoint_names_the_stored_near_duplicate_and_stores_nothing(
     body = response.json()
     assert body["duplicate_of"] == first
     assert body["stages"]["dedup"]["group"] == first
-    assert "_minhash" not in body["stages"]["dedup"]
+    assert "signature" not in body["stages"]["dedup"]
     assert again.json()["duplicate_of"] == first  # the first probe was not indexed as a submission
     with db.read() as session:
         assert len(session.scalars(select(NearDuplicateRow)).all()) == 1

@@ -9,7 +9,9 @@ import pytest
 
 from civicpulse.analysis import diacritics
 from civicpulse.analysis.base import AnalysisItem
-from civicpulse.analysis.text import NormalizeStage, strip_marks
+from civicpulse.analysis.text import NormalizeStage
+from civicpulse.annotations import LanguageOut, NormalizeOut
+from civicpulse.textkit.vietnamese import strip_marks
 from tests.conftest import make_settings
 
 # Written for this test; none of these sentences is in the model's training text.
@@ -59,18 +61,24 @@ def test_stage_restores_only_unmarked_vietnamese() -> None:
     items = [
         AnalysisItem(id=1, text="nuoc ngap ca tuan nay ma ko ai den xu ly"),
         AnalysisItem(id=2, text="Nước ngập cả tuần nay mà không ai đến xử lý"),
-        AnalysisItem(id=3, text="the road is flooded", annotations={"language": {"language": "en"}}),
+        AnalysisItem(
+            id=3,
+            text="the road is flooded",
+            annotations={"language": LanguageOut(language="en", confidence=1.0)},
+        ),
     ]
     outputs = stage.process(items).outputs
-    assert outputs[1]["restored"] is True
-    assert outputs[1]["text"] == "nước ngập cả tuần nay mà không ai đến xử lý"
-    assert "xử_lý" in outputs[1]["tokens"]
-    assert outputs[2]["restored"] is False
-    assert outputs[3] == {
-        "text": "the road is flooded",
-        "restored": False,
-        "tokens": ["the", "road", "is", "flooded"],
-    }
+    first, second = outputs[1], outputs[2]
+    assert isinstance(first, NormalizeOut) and isinstance(second, NormalizeOut)
+    assert first.restored is True
+    assert first.text == "nước ngập cả tuần nay mà không ai đến xử lý"
+    assert "xử_lý" in first.tokens
+    assert second.restored is False
+    assert outputs[3] == NormalizeOut(
+        text="the road is flooded",
+        restored=False,
+        tokens=["the", "road", "is", "flooded"],
+    )
     assert items[0].text == "nuoc ngap ca tuan nay ma ko ai den xu ly"
 
 

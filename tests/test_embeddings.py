@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -16,8 +15,9 @@ import pytest
 from sqlalchemy import delete, select
 
 from civicpulse.analysis.base import AnalysisItem
-from civicpulse.analysis.embed import EmbedStage, embedder_from_settings, save_stage_vectors
+from civicpulse.analysis.embed import EmbedStage, embedder_from_settings
 from civicpulse.analysis.pipeline import Pipeline
+from civicpulse.annotations import EmbedOut, NormalizeOut, PiiOut
 from civicpulse.domain import SubmissionIn
 from civicpulse.embeddings import (
     BundledEmbedder,
@@ -26,19 +26,25 @@ from civicpulse.embeddings import (
     MemoryCache,
     MissingDependency,
     OpenAIEmbedder,
-    StoreCache,
     VectorIndex,
     embedders,
 )
 from civicpulse.embeddings.sentence_transformers import SentenceTransformersEmbedder
 from civicpulse.errors import UnknownName
 from civicpulse.intake.service import accept
+from civicpulse.runtime.savers import save_private
 from civicpulse.settings import Settings
 from civicpulse.store.contacts import ContactCipher
 from civicpulse.store.db import Database
-from civicpulse.store.submissions import content_hash
 from civicpulse.store.tables import AnnotationRow, SubmissionRow
-from civicpulse.store.vectors import EmbeddingRow, load_vectors, save_vectors, stored_models
+from civicpulse.store.vectors import (
+    EmbeddingRow,
+    StoredVectors,
+    load_vectors,
+    save_vectors,
+    stored_models,
+)
+from civicpulse.textkit.fingerprint import content_hash
 from tests.conftest import make_settings
 from tests.fake_openai import FakeEmbeddings, fake_vector, serving
 
@@ -225,17 +231,26 @@ def test_stage_output_is_saved_and_stripped(db: Database, settings: Settings) ->
     items = [AnalysisItem(id=i, text=t) for i, t in zip(ids, texts, strict=True)]
     result = Pipeline([EmbedStage(settings)]).run(items)
     assert result.failures == {}
+    outputs = {sid: stages["embed"] for sid, stages in result.outputs.items()}
+    assert all(isinstance(out, EmbedOut) and out.vector is not None for out in outputs.values())
+    cipher = ContactCipher(settings.fernet_key)
     with db.write() as session:
-        assert save_stage_vectors(session, result.outputs) == 2
-        for sid, stages in result.outputs.items():
-            session.add(AnnotationRow(submission_id=sid, stage="embed", data=stages["embed"]))
-    assert all("_vector" not in stages["embed"] for stages in result.outputs.values())
-    assert result.outputs[ids[0]]["embed"] == {
+        for sid, embed in outputs.items():
+            save_private(session, cipher, sid, embed)
+            session.add(AnnotationRow(submission_id=sid, stage="embed", data=embed.stored()))
+        session.flush()
+        assert stored_models(session) == {"multilingual-e5-small-q4": 2}
+    assert all("vector" not in embed.stored() for embed in outputs.values())
+    assert outputs[ids[0]].stored() == {
         "model": "multilingual-e5-small-q4",
         "dim": 384,
         "content_hash": content_hash(FLOOD_A),
     }
-    index = VectorIndex.from_store(db, "multilingual-e5-small-q4")
+    with db.read() as session:
+        stored = session.scalars(select(AnnotationRow.data).where(AnnotationRow.stage == "embed")).all()
+        index = VectorIndex()
+        index.add(*load_vectors(session, "multilingual-e5-small-q4"))
+    assert len(stored) == 2 and all("vector" not in data for data in stored)
     found, scores = index.search(BundledEmbedder().embed_queries(["ngập nước sau mưa"]), k=2)
     assert found[0].tolist() == [ids[0], ids[1]] and scores[0, 0] > scores[0, 1]
 
@@ -244,13 +259,16 @@ def test_stage_embeds_the_redacted_text(settings: Settings, bundled: BundledEmbe
     raw = "Tôi là Nguyễn Văn An, số 0912345678, đường bị ngập."
     redacted = "Tôi là [PERSON], số [PHONE], đường bị ngập."
     items = [
-        AnalysisItem(id=1, text=raw, annotations={"pii": {"redacted_text": redacted}}),
-        AnalysisItem(id=2, text=raw, annotations={"normalize": {"text": "đường bị ngập"}}),
+        AnalysisItem(id=1, text=raw, annotations={"pii": PiiOut(redacted_text=redacted)}),
+        AnalysisItem(id=2, text=raw, annotations={"normalize": NormalizeOut(text="đường bị ngập")}),
     ]
     outputs = EmbedStage(settings, embedder=bundled).process(items).outputs
-    assert outputs[1]["content_hash"] == content_hash(redacted)
-    assert np.allclose(outputs[1]["_vector"], bundled.embed_passages([redacted])[0], atol=1e-6)
-    assert outputs[2]["content_hash"] == content_hash("đường bị ngập")
+    first, second = outputs[1], outputs[2]
+    assert isinstance(first, EmbedOut) and isinstance(second, EmbedOut)
+    assert first.content_hash == content_hash(redacted)
+    assert first.vector is not None
+    assert np.allclose(first.vector, bundled.embed_passages([redacted])[0], atol=1e-6)
+    assert second.content_hash == content_hash("đường bị ngập")
 
 
 def test_stored_vectors_serve_as_cache(db: Database, settings: Settings, bundled: BundledEmbedder) -> None:
@@ -259,7 +277,7 @@ def test_stored_vectors_serve_as_cache(db: Database, settings: Settings, bundled
     with db.write() as session:
         save_vectors(session, bundled.name, [(ids[0], stored, content_hash(FLOOD_A))])
     recording = Recording(bundled)
-    cached = CachedEmbedder(recording, MemoryCache(), StoreCache(db))
+    cached = CachedEmbedder(recording, MemoryCache(), StoredVectors(db))
     vectors = cached.embed_passages([FLOOD_A, SCHOOL])
     assert recording.passages == [SCHOOL]
     assert np.array_equal(vectors[0], stored)
@@ -308,7 +326,8 @@ def fake_server() -> Iterator[str]:
 
 
 def test_openai_client_batches_orders_and_normalises(fake_server: str) -> None:
-    configured = SimpleNamespace(
+    configured = make_settings(
+        "sqlite://",
         embedder="openai",
         embedding_endpoint=fake_server,
         embedding_model="multilingual-e5-large",
@@ -378,7 +397,7 @@ def test_openai_client_reports_an_unreachable_endpoint() -> None:
     importlib.util.find_spec("sentence_transformers") is not None, reason="sentence-transformers installed"
 )
 def test_missing_sentence_transformers_names_the_extra(tmp_path: Any) -> None:
-    configured = SimpleNamespace(embedder="sentence-transformers", embedding_model=str(tmp_path))
+    configured = make_settings("sqlite://", embedder="sentence-transformers", embedding_model=str(tmp_path))
     with pytest.raises(MissingDependency, match=r"pip install 'civicpulse\[gpu\]'"):
         embedders.get("sentence-transformers")(configured)
     with pytest.raises(MissingDependency, match=r"pip install 'civicpulse\[gpu\]'"):

@@ -11,11 +11,11 @@ import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import select
 
-from civicpulse.analysis.pipeline import Pipeline
-from civicpulse.analysis.worker import Worker
 from civicpulse.domain import Attachment, Channel, Contact, SubmissionIn
 from civicpulse.errors import BadRequest
 from civicpulse.intake.service import accept
+from civicpulse.runtime.stages import build_pipeline
+from civicpulse.runtime.worker import Worker
 from civicpulse.settings import Settings
 from civicpulse.store.contacts import ContactCipher
 from civicpulse.store.db import Database
@@ -60,7 +60,7 @@ def filled(db: Database, settings: Settings) -> Database:
     """A store with three submissions, one with contact details, all analysed by the real worker."""
     accept(db, ContactCipher(settings.fernet_key), ITEMS, actor="test", client="test")
     analysis = settings.model_copy(update={"languages": ["vi", "en"]})
-    assert Worker(db, Pipeline.from_settings(analysis), analysis).drain() == len(ITEMS)
+    assert Worker(db, build_pipeline(analysis, db), analysis).drain() == len(ITEMS)
     return db
 
 

@@ -6,6 +6,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+import civicpulse.store.feeds
 import civicpulse.store.neardup
 import civicpulse.store.themes
 import civicpulse.store.vectors  # noqa: F401 - registers its table on the metadata

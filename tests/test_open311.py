@@ -357,8 +357,8 @@ def test_public_listing_redacts_personal_data(live_server: LiveServer) -> None:
 
 
 def test_public_listing_uses_the_stored_redaction(live_server: LiveServer) -> None:
-    from civicpulse.analysis.pipeline import Pipeline
-    from civicpulse.analysis.worker import Worker
+    from civicpulse.runtime.stages import build_pipeline
+    from civicpulse.runtime.worker import Worker
 
     text = "Ong Tran Van Binh sdt 0987654321 bao den duong hong o ngo 5"
     with httpx.Client(base_url=live_server.url, timeout=30) as client:
@@ -373,7 +373,7 @@ def test_public_listing_uses_the_stored_redaction(live_server: LiveServer) -> No
         )
         code = created.json()[0]["service_request_id"]
         settings = live_server.settings.model_copy(update={"stages": ["language", "normalize", "pii"]})
-        Worker(live_server.db, Pipeline.from_settings(settings), settings).drain()
+        Worker(live_server.db, build_pipeline(settings, live_server.db), settings).drain()
         public = client.get(f"/open311/v2/requests/{code}.json").json()[0]
     with live_server.client() as client:
         stored = client.get("/api/v1/submissions", params={"q": "0987654321"}).json()["items"][0]

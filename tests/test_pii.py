@@ -9,6 +9,7 @@ import pytest
 from civicpulse.analysis.base import AnalysisItem, Stage
 from civicpulse.analysis.pii import PiiStage, redact
 from civicpulse.analysis.pipeline import Pipeline
+from civicpulse.annotations import NormalizeOut, PiiOut
 from tests.conftest import make_settings
 
 
@@ -179,24 +180,30 @@ def test_stage_output_shape_reads_normalised_text_and_reports_failures() -> None
     assert isinstance(stage, Stage) and stage.name == "pii"
     items = [
         AnalysisItem(id=1, text="Gọi 0912345678 nhé"),
-        AnalysisItem(id=2, text="raw", annotations={"normalize": {"text": "Anh Nguyễn Văn Nam gọi"}}),
+        AnalysisItem(
+            id=2, text="raw", annotations={"normalize": NormalizeOut(text="Anh Nguyễn Văn Nam gọi")}
+        ),
         AnalysisItem(id=3, text=None),  # type: ignore[arg-type]
     ]
     result = stage.process(items)
-    assert result.outputs[1] == {
+    first, second = result.outputs[1], result.outputs[2]
+    assert isinstance(first, PiiOut) and isinstance(second, PiiOut)
+    assert first.model_dump() == {
         "redacted_text": "Gọi [PHONE] nhé",
         "spans": [{"type": "PHONE", "start": 4, "end": 14}],
-        "_found": [{"type": "PHONE", "start": 4, "end": 14, "text": "0912345678"}],
+        "found": [{"type": "PHONE", "start": 4, "end": 14, "text": "0912345678"}],
     }
-    assert result.outputs[2]["redacted_text"] == "Anh [PERSON] gọi"
-    assert result.outputs[2]["spans"] == [{"type": "PERSON", "start": 4, "end": 18}]
+    assert second.redacted_text == "Anh [PERSON] gọi"
+    assert [span.model_dump() for span in second.spans] == [{"type": "PERSON", "start": 4, "end": 18}]
     assert set(result.failures) == {3} and "TypeError" in result.failures[3]
 
 
 def test_stage_runs_in_the_pipeline() -> None:
     pipeline = Pipeline([PiiStage(make_settings("sqlite://"))])
     result = pipeline.run([AnalysisItem(id=7, text="Chị Trần Thị Mai, SĐT 0987 654 321.")])
-    assert result.outputs[7]["pii"]["redacted_text"] == "Chị [PERSON], SĐT [PHONE]."
+    pii = result.outputs[7]["pii"]
+    assert isinstance(pii, PiiOut)
+    assert pii.redacted_text == "Chị [PERSON], SĐT [PHONE]."
 
 
 def test_thousand_short_texts_in_a_few_seconds() -> None:

@@ -16,6 +16,7 @@ from underthesea.address import convert_address
 from civicpulse.analysis.base import AnalysisItem
 from civicpulse.analysis.gazetteer import build, gazetteer
 from civicpulse.analysis.places import PlacesStage
+from civicpulse.annotations import NormalizeOut, UnitBrief
 from civicpulse.settings import Settings
 
 HCMC, HANOI, DANANG, HUE, TUYEN_QUANG, DONG_NAI, TAY_NINH = "79", "01", "48", "46", "08", "75", "80"
@@ -33,12 +34,12 @@ def mapping() -> dict[str, Any]:
 
 def province(stage: PlacesStage, text: str, locality: str | None = None) -> str | None:
     out = stage.analyse(text, locality)
-    return out["province"]["code"] if out["province"] else None
+    return out.province.code if out.province else None
 
 
 def commune(stage: PlacesStage, text: str, locality: str | None = None) -> str | None:
     out = stage.analyse(text, locality)
-    return out["commune"]["code"] if out["commune"] else None
+    return out.commune.code if out.commune else None
 
 
 def test_gazetteer_holds_the_current_units_with_codes() -> None:
@@ -71,10 +72,10 @@ def test_building_the_gazetteer_needs_no_network(monkeypatch: pytest.MonkeyPatch
 )
 def test_current_names(stage: PlacesStage, text: str, code: str, commune_name: str | None) -> None:
     out = stage.analyse(text)
-    assert out["province"]["code"] == code
+    assert out.province.code == code
     expected = gazetteer().unit_named(commune_name, code).code if commune_name else None
-    assert (out["commune"] or {}).get("code") == expected
-    assert all(p["old_unit"] is None for p in out["places"])
+    assert (out.commune.code if out.commune else None) == expected
+    assert all(p.old_unit is None for p in out.places)
 
 
 @pytest.mark.parametrize(
@@ -93,15 +94,15 @@ def test_old_province_maps_to_the_new_one(
     new_key = mapping["province_mapping"][old_key]
     assert mapping["province_names"][new_key]["code"] == new_code  # the data says so
     out = stage.analyse(text)
-    assert out["province"]["code"] == new_code
-    [place] = out["places"]
-    assert place["level"] == "province"
-    assert place["old_unit"] == mapping["old_province_names"][old_key]["name"]
+    assert out.province.code == new_code
+    [place] = out.places
+    assert place.level == "province"
+    assert place.old_unit == mapping["old_province_names"][old_key]["name"]
 
 
 def test_thua_thien_hue_is_the_city_of_hue(stage: PlacesStage) -> None:
     out = stage.analyse("Đường lên đèo ở tỉnh Thừa Thiên Huế cần sửa.")
-    assert out["province"] == {"name": "Thành phố Huế", "code": HUE}
+    assert out.province == UnitBrief(name="Thành phố Huế", code=HUE)
 
 
 @pytest.mark.parametrize(
@@ -116,14 +117,14 @@ def test_thua_thien_hue_is_the_city_of_hue(stage: PlacesStage) -> None:
 )
 def test_old_district_gives_its_province(stage: PlacesStage, text: str, old_unit: str) -> None:
     out = stage.analyse(text)
-    assert out["province"]["code"] == HCMC
-    assert out["commune"] is None
-    assert [p["old_unit"] for p in out["places"]] == [old_unit]
+    assert out.province.code == HCMC
+    assert out.commune is None
+    assert [p.old_unit for p in out.places] == [old_unit]
 
 
 def test_old_district_that_became_one_commune(stage: PlacesStage) -> None:
     out = stage.analyse("Huyện Côn Đảo: giá vé tàu cao.")
-    assert out["commune"]["name"] == "Đặc khu Côn Đảo"
+    assert out.commune.name == "Đặc khu Côn Đảo"
 
 
 def test_every_current_commune_resolves_from_its_address(stage: PlacesStage) -> None:
@@ -131,7 +132,7 @@ def test_every_current_commune_resolves_from_its_address(stage: PlacesStage) -> 
     for unit in gaz.communes.values():
         text = f"{unit.name}, {gaz.provinces[unit.province_code].name}"
         out = stage.analyse(text)
-        assert out["commune"] == {"name": unit.name, "code": unit.code}, text
+        assert out.commune == UnitBrief(name=unit.name, code=unit.code), text
 
 
 def test_marks_tell_apart_names_that_fold_alike(stage: PlacesStage) -> None:
@@ -148,14 +149,14 @@ def test_old_wards_agree_with_underthesea(stage: PlacesStage, mapping: dict[str,
         old = f"{record['old_ward']}, {record['old_district']}, {record['old_province']}"
         expected = convert_address(old)
         out = stage.analyse(old)
-        assert out["commune"]["name"] == expected.new.ward, old
-        assert out["province"]["name"] == expected.new.province, old
+        assert out.commune.name == expected.new.ward, old
+        assert out.province.name == expected.new.province, old
 
 
 def test_old_ward_with_its_district(stage: PlacesStage) -> None:
     out = stage.analyse("Phường 5, Quận 3, TP.HCM mất điện cả ngày.")
-    assert out["commune"]["name"] == "Phường Bàn Cờ"
-    assert out["places"][0]["old_unit"] == "Phường 5, Quận 3, Thành phố Hồ Chí Minh"
+    assert out.commune.name == "Phường Bàn Cờ"
+    assert out.places[0].old_unit == "Phường 5, Quận 3, Thành phố Hồ Chí Minh"
 
 
 @pytest.mark.parametrize(
@@ -203,16 +204,16 @@ def test_locality_hint_settles_an_ambiguous_name(stage: PlacesStage) -> None:
 
 def test_locality_hint_alone(stage: PlacesStage) -> None:
     out = stage.analyse("đèn đường hỏng lâu rồi", "Phường Bến Thành, Thành phố Hồ Chí Minh")
-    assert out["places"] == []
-    assert out["province"]["code"] == HCMC
-    assert out["commune"]["code"] == "26743"
+    assert out.places == []
+    assert out.province.code == HCMC
+    assert out.commune.code == "26743"
 
 
 def test_bare_ward_name_needs_a_province(stage: PlacesStage) -> None:
-    assert stage.analyse("Đèn đường ở An Bình bị hỏng.")["places"] == []
+    assert stage.analyse("Đèn đường ở An Bình bị hỏng.").places == []
     out = stage.analyse("Đèn đường ở An Bình, Cần Thơ bị hỏng.")
-    assert out["commune"]["name"] == "Phường An Bình"
-    assert out["province"]["code"] == "92"
+    assert out.commune.name == "Phường An Bình"
+    assert out.province.code == "92"
 
 
 @pytest.mark.parametrize(
@@ -229,46 +230,46 @@ def test_bare_ward_name_needs_a_province(stage: PlacesStage) -> None:
     ],
 )
 def test_non_place_words_are_not_matched(stage: PlacesStage, text: str) -> None:
-    assert stage.analyse(text)["places"] == []
+    assert stage.analyse(text).places == []
 
 
 def test_common_word_that_is_a_commune_name(stage: PlacesStage) -> None:
     out = stage.analyse("Tây Ninh: buôn lậu qua biên giới.")  # Tây Ninh has a Xã Biên Giới
-    assert [p["mentioned_as"] for p in out["places"]] == ["Tây Ninh"]
-    assert out["commune"] is None
+    assert [p.mentioned_as for p in out.places] == ["Tây Ninh"]
+    assert out.commune is None
 
 
 def test_names_do_not_run_across_commas(stage: PlacesStage) -> None:
     out = stage.analyse("xa tan binh, thanh pho tay ninh, tinh tay ninh")
-    assert out["province"]["code"] == TAY_NINH
-    assert out["commune"]["name"] == "Phường Bình Minh"
+    assert out.province.code == TAY_NINH
+    assert out.commune.name == "Phường Bình Minh"
 
 
 def test_output_shape(stage: PlacesStage) -> None:
     text = "Phường 5, Quận 3, TP.HCM mất điện; Hà Giang thì sạt lở."
     out = stage.analyse(text)
-    assert set(out) == {"places", "province", "commune"}
+    assert set(out.public()) == {"places", "province", "commune"}
     keys = {"name", "level", "code", "province_code", "mentioned_as", "start", "end", "old_unit"}
-    for place in out["places"]:
-        assert set(place) == keys
-        assert text[place["start"] : place["end"]] == place["mentioned_as"]
-        assert place["level"] in ("province", "commune")
-    assert [p["mentioned_as"] for p in out["places"]] == ["Phường 5", "Quận 3", "TP.HCM", "Hà Giang"]
-    assert out["province"] == {"name": "Thành phố Hồ Chí Minh", "code": HCMC}
-    assert out["places"][0]["province_code"] == HCMC
+    for place in out.places:
+        assert set(place.model_dump()) == keys
+        assert text[place.start : place.end] == place.mentioned_as
+        assert place.level in ("province", "commune")
+    assert [p.mentioned_as for p in out.places] == ["Phường 5", "Quận 3", "TP.HCM", "Hà Giang"]
+    assert out.province == UnitBrief(name="Thành phố Hồ Chí Minh", code=HCMC)
+    assert out.places[0].province_code == HCMC
 
 
 def test_process_reads_normalised_text_and_keeps_failures_as_data(stage: PlacesStage) -> None:
     items = [
-        AnalysisItem(id=1, text="ha noi", annotations={"normalize": {"text": "Đà Nẵng"}}),
+        AnalysisItem(id=1, text="ha noi", annotations={"normalize": NormalizeOut(text="Đà Nẵng")}),
         AnalysisItem(id=2, text="Không có địa danh nào.", locality="Thành phố Huế"),
         AnalysisItem(id=3, text=None),  # type: ignore[arg-type]
         AnalysisItem(id=4, text=12345),  # type: ignore[arg-type]
     ]
     result = stage.process(items)
-    assert result.outputs[1]["province"]["code"] == DANANG
-    assert result.outputs[2]["province"]["code"] == HUE
-    assert result.outputs[3]["places"] == []
+    assert result.outputs[1].province.code == DANANG
+    assert result.outputs[2].province.code == HUE
+    assert result.outputs[3].places == []
     assert set(result.failures) == {4}
     assert "places failed" in result.failures[4]
 

@@ -10,8 +10,10 @@ from sqlalchemy import func, select
 
 from civicpulse.analysis.base import AnalysisItem, StageResult, stages
 from civicpulse.analysis.pipeline import Pipeline
-from civicpulse.analysis.worker import Worker
+from civicpulse.annotations import StageOutput
 from civicpulse.domain import SubmissionIn
+from civicpulse.runtime.stages import build_pipeline
+from civicpulse.runtime.worker import Worker
 from civicpulse.settings import Settings
 from civicpulse.store.contacts import ContactCipher
 from civicpulse.store.db import Database
@@ -34,10 +36,18 @@ class AlwaysFails:
         raise RuntimeError("model unavailable")
 
 
+class TagOut(StageOutput):
+    """``tag``: which worker analysed the item."""
+
+    stage: ClassVar[str] = "tag"
+    by: str
+
+
 class Tagging:
     """A stage that records which worker analysed an item; it can be held to play a slow worker."""
 
     name: ClassVar[str] = "tag"
+    output: ClassVar[type[TagOut]] = TagOut
 
     def __init__(self, tag: str, hold: threading.Event | None = None) -> None:
         self.tag = tag
@@ -49,7 +59,7 @@ class Tagging:
         self.entered.set()
         if self.hold is not None:
             assert self.hold.wait(30), "the test never released the held worker"
-        return StageResult(outputs={item.id: {"by": self.tag} for item in items})
+        return StageResult(outputs={item.id: TagOut(by=self.tag) for item in items})
 
 
 def submit(db: Database, settings: Settings, count: int, prefix: str = "q") -> list[int]:
@@ -169,7 +179,7 @@ def test_a_failing_stage_is_retried_then_failed_with_its_reason(db: Database, se
     failing = settings.model_copy(
         update={"stages": ["always_fails"], "job_max_attempts": 3, "job_retry_base_seconds": 0.05}
     )
-    worker = Worker(db, Pipeline.from_settings(failing), failing)
+    worker = Worker(db, build_pipeline(failing, db), failing)
     tries = 0
     stop = threading.Event()
     while job_of(db, sid).state != "failed" and tries < 200:

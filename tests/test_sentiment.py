@@ -9,6 +9,7 @@ import pytest
 from civicpulse.analysis.base import AnalysisItem
 from civicpulse.analysis.sentiment import SentimentStage, lexicon_polarity
 from civicpulse.analysis.training import Example, model_path, train_sentiment_model
+from civicpulse.annotations import SentimentOut
 from civicpulse.settings import Settings
 from tests.test_classify import real_embedder
 
@@ -42,11 +43,12 @@ def test_clear_cases(local_settings, embedder, with_embeddings):
     result = stage.process([AnalysisItem(id=i, text=text) for i, (_, text) in enumerate(CLEAR)])
     for i, (label, text) in enumerate(CLEAR):
         output = result.outputs[i]
-        assert output["label"] == label, (text, output)
-        assert set(output) == {"label", "score", "scores", "method"}
-        assert output["score"] == output["scores"][label] == max(output["scores"].values())
-        assert sum(output["scores"].values()) == pytest.approx(1.0, abs=1e-3)
-        assert output["method"] == "zero-shot"
+        assert isinstance(output, SentimentOut)
+        assert output.label == label, (text, output)
+        assert set(output.public()) == {"label", "score", "scores", "method"}
+        assert output.score == output.scores[label] == max(output.scores.values())
+        assert sum(output.scores.values()) == pytest.approx(1.0, abs=1e-3)
+        assert output.method == "zero-shot"
 
 
 def test_a_negator_flips_the_term_after_it():
@@ -60,7 +62,8 @@ def test_empty_text_fails_as_data(local_settings):
         [AnalysisItem(id=1, text=""), AnalysisItem(id=2, text="Rất tốt, cảm ơn")]
     )
     assert result.failures == {1: "no text to score"}
-    assert result.outputs[2]["label"] == "positive"
+    assert isinstance(result.outputs[2], SentimentOut)
+    assert result.outputs[2].label == "positive"
 
 
 def test_a_trained_model_takes_over(local_settings):
@@ -76,5 +79,6 @@ def test_a_trained_model_takes_over(local_settings):
         .process([AnalysisItem(id=1, text="Phòng họp lại kín lịch")])
         .outputs[1]
     )
-    assert output["method"] == "supervised"
-    assert output["label"] == "negative"
+    assert isinstance(output, SentimentOut)
+    assert output.method == "supervised"
+    assert output.label == "negative"

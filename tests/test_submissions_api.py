@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from civicpulse.analysis.pipeline import Pipeline
-from civicpulse.analysis.worker import Worker
 from civicpulse.domain import Role
+from civicpulse.runtime.stages import build_pipeline
+from civicpulse.runtime.worker import Worker
 from tests.conftest import LiveServer
 
 VIETNAMESE = "Đường Nguyễn Huệ bị ngập sâu sau mưa, xin chính quyền xử lý. 😟"
@@ -113,14 +113,13 @@ def test_requires_a_valid_token(live_server: LiveServer) -> None:
 
 
 def test_raw_text_only_for_admins_and_the_handling_agency(live_server: LiveServer) -> None:
-    from civicpulse.analysis.pipeline import Pipeline
-    from civicpulse.analysis.worker import Worker
+    from civicpulse.runtime.worker import Worker
 
     text = "Tôi là Trần Thị Mai, số 0987 654 321, xin sửa đèn đường."
     with live_server.client() as client:
         created = client.post("/api/v1/submissions", json={"text": text, "service_code": "utilities"}).json()
     settings = live_server.settings.model_copy(update={"stages": ["language", "normalize", "pii"]})
-    Worker(live_server.db, Pipeline.from_settings(settings), settings).drain()
+    Worker(live_server.db, build_pipeline(settings, live_server.db), settings).drain()
     viewer = live_server.user_token("viewer2@example.org", Role.viewer)
     officer = live_server.user_token("officer@example.org", Role.agency_officer, ("so-ct",))
     with live_server.client(viewer) as client:
@@ -141,7 +140,7 @@ def test_only_admins_search_raw_text_others_search_the_redacted_text(live_server
     with live_server.client() as client:
         created = client.post("/api/v1/submissions", json={"text": text}).json()
     settings = live_server.settings.model_copy(update={"stages": ["language", "normalize", "pii"]})
-    Worker(live_server.db, Pipeline.from_settings(settings), settings).drain()
+    Worker(live_server.db, build_pipeline(settings, live_server.db), settings).drain()
     viewer = live_server.user_token("viewer@example.org", Role.viewer)
     with live_server.client() as admin, live_server.client(viewer) as client:
         admin_probe = admin.get("/api/v1/submissions", params={"q": "0912 345"}).json()["items"]

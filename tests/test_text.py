@@ -8,9 +8,10 @@ import pytest
 
 from civicpulse.analysis.base import AnalysisItem
 from civicpulse.analysis.language import LanguageStage
-from civicpulse.analysis.segment import segment
-from civicpulse.analysis.text import (
-    NormalizeStage,
+from civicpulse.analysis.text import NormalizeStage
+from civicpulse.annotations import LanguageOut, NormalizeOut
+from civicpulse.textkit.segment import segment
+from civicpulse.textkit.vietnamese import (
     expand_abbreviations,
     normalize_text,
     place_tone,
@@ -109,23 +110,34 @@ def test_segmentation_joins_multi_syllable_words() -> None:
 
 def test_stage_output_and_raw_text_unchanged(settings) -> None:
     raw = "Đường  trước nhà tôi bị ngập quááá, ko ai xử lý"
-    items = [AnalysisItem(id=1, text=raw, annotations={"language": {"language": "vi"}})]
+    items = [
+        AnalysisItem(id=1, text=raw, annotations={"language": LanguageOut(language="vi", confidence=1.0)})
+    ]
     result = NormalizeStage(settings.model_copy(update={"segment_words": True})).process(items)
     output = result.outputs[1]
-    assert set(output) == {"text", "restored", "tokens"}
-    assert output["text"] == "Đường trước nhà tôi bị ngập quá, không ai xử lý"
-    assert output["restored"] is False
-    assert "xử_lý" in output["tokens"]
+    assert isinstance(output, NormalizeOut)
+    assert set(output.public()) == {"text", "restored", "tokens"}
+    assert output.text == "Đường trước nhà tôi bị ngập quá, không ai xử lý"
+    assert output.restored is False
+    assert "xử_lý" in output.tokens
     assert items[0].text == raw
     assert result.failures == {}
     plain = NormalizeStage(settings).process(items).outputs[1]  # segmentation is off by default
-    assert "xử" in plain["tokens"] and "xử_lý" not in plain["tokens"]
+    assert isinstance(plain, NormalizeOut)
+    assert "xử" in plain.tokens and "xử_lý" not in plain.tokens
 
 
 def test_stage_on_english_keeps_words(settings) -> None:
-    items = [AnalysisItem(id=7, text="The  road is flooded", annotations={"language": {"language": "en"}})]
+    items = [
+        AnalysisItem(
+            id=7,
+            text="The  road is flooded",
+            annotations={"language": LanguageOut(language="en", confidence=1.0)},
+        )
+    ]
     output = NormalizeStage(settings).process(items).outputs[7]
-    assert output == {
+    assert isinstance(output, NormalizeOut)
+    assert output.public() == {
         "text": "The road is flooded",
         "restored": False,
         "tokens": ["The", "road", "is", "flooded"],
@@ -146,4 +158,5 @@ def test_stage_on_english_keeps_words(settings) -> None:
 )
 def test_language_stage_detects_vietnamese_without_marks(settings, text: str, language: str) -> None:
     output = LanguageStage(settings).process([AnalysisItem(id=1, text=text)]).outputs[1]
-    assert output["language"] == language
+    assert isinstance(output, LanguageOut)
+    assert output.language == language

@@ -14,8 +14,6 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from civicpulse.analysis.pipeline import Pipeline
-from civicpulse.analysis.worker import Worker
 from civicpulse.domain import Contact, Role, SubmissionIn
 from civicpulse.embeddings import BundledEmbedder
 from civicpulse.errors import Unprocessable
@@ -25,6 +23,8 @@ from civicpulse.insight.themes.service import ThemeSlice, assign_new, refresh_th
 from civicpulse.insight.themes.words import content_words
 from civicpulse.intake.service import accept
 from civicpulse.llm import ChatClient
+from civicpulse.runtime.stages import build_pipeline
+from civicpulse.runtime.worker import Worker
 from civicpulse.settings import Settings
 from civicpulse.store.contacts import ContactCipher
 from civicpulse.store.db import Database
@@ -136,7 +136,7 @@ def _store(settings: Settings, db: Database, *, few_senders: str | None = None) 
             )
         ids[name] = [a.id for a in accept(db, cipher, batch, actor="test", client=None)]
     staged = settings.model_copy(update={"stages": ["language", "normalize", "pii", "embed"]})
-    assert Worker(db, Pipeline.from_settings(staged), staged).drain() == sum(len(v) for v in ids.values())
+    assert Worker(db, build_pipeline(staged, db), staged).drain() == sum(len(v) for v in ids.values())
     return ids
 
 
@@ -173,7 +173,7 @@ def test_ids_kept_across_runs_rename_survives_and_new_items_join(settings: Setti
         client=None,
     )
     staged = settings.model_copy(update={"stages": ["language", "normalize", "pii", "embed"]})
-    Worker(db, Pipeline.from_settings(staged), staged).drain()
+    Worker(db, build_pipeline(staged, db), staged).drain()
     with db.write() as session:
         joined = session.scalars(
             select(ThemeMemberRow.theme_id).where(ThemeMemberRow.submission_id == late.id)
@@ -311,7 +311,7 @@ def test_generated_labels_see_only_redacted_excerpts_and_cite_members(
     phone = "Gọi tôi số 0912 345 678: đường nhà tôi ngập sâu sau mưa, cống thoát nước tắc."
     accept(db, cipher, [SubmissionIn(text=phone)], actor="test", client=None)
     staged = settings.model_copy(update={"stages": ["language", "normalize", "pii", "embed"]})
-    Worker(db, Pipeline.from_settings(staged), staged).drain()
+    Worker(db, build_pipeline(staged, db), staged).drain()
     with fake_chat(_cited_reply) as url, db.write() as session:
         _, view = refresh_themes(session, ThemeSlice(), k_anonymity=5, llm=ChatClient(url, "m"))
         asked = len(FakeChat.requests)

@@ -9,14 +9,14 @@ from functools import lru_cache
 import numpy as np
 from sklearn.metrics import adjusted_rand_score
 
-from civicpulse.analysis.pipeline import Pipeline
-from civicpulse.analysis.worker import Worker
 from civicpulse.domain import SubmissionIn
 from civicpulse.embeddings import BundledEmbedder
 from civicpulse.insight.themes import ThemeItem, assign_to_themes, discover_themes
 from civicpulse.insight.themes.service import ThemeSlice, themes_view
 from civicpulse.insight.themes.slices import load_slice
 from civicpulse.intake.service import accept
+from civicpulse.runtime.stages import build_pipeline
+from civicpulse.runtime.worker import Worker
 from civicpulse.settings import Settings
 from civicpulse.store.contacts import ContactCipher
 from civicpulse.store.db import Database
@@ -122,7 +122,7 @@ def test_the_stored_language_reaches_theming(settings: Settings, db: Database) -
     accepted = accept(db, cipher, [SubmissionIn(text=text) for text in TEXTS], actor="test", client=None)
     topic_of = {a.id: topic for a, topic in zip(accepted, TOPICS, strict=True)}
     staged = settings.model_copy(update={"stages": ["language", "normalize", "pii", "embed"]})
-    assert Worker(db, Pipeline.from_settings(staged), staged).drain() == len(TEXTS)
+    assert Worker(db, build_pipeline(staged, db), staged).drain() == len(TEXTS)
     with db.read() as session:
         items, _, _, _ = load_slice(session, ThemeSlice())
         view = themes_view(session, ThemeSlice(), k_anonymity=1)

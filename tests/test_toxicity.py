@@ -9,6 +9,7 @@ import pytest
 from civicpulse.analysis.base import AnalysisItem
 from civicpulse.analysis.toxicity import ToxicityStage, assess, deobfuscate
 from civicpulse.analysis.training import Example, model_path, train_toxicity_model
+from civicpulse.annotations import ToxicityOut
 from civicpulse.settings import Settings
 
 CLEAN = [
@@ -62,10 +63,12 @@ def test_stage_flags_for_moderation_and_keeps_every_item(local_settings):
         AnalysisItem(id=3, text=""),
     ]
     result = ToxicityStage(local_settings).process(items)
-    assert result.outputs[1]["moderation"] is True and result.outputs[1]["label"] == "offensive"
-    assert result.outputs[2]["moderation"] is False and result.outputs[2]["label"] == "clean"
+    flagged, clean = result.outputs[1], result.outputs[2]
+    assert isinstance(flagged, ToxicityOut) and isinstance(clean, ToxicityOut)
+    assert flagged.moderation is True and flagged.label == "offensive"
+    assert clean.moderation is False and clean.label == "clean"
     assert result.failures == {3: "no text to assess"}
-    assert set(result.outputs[2]) == {"label", "score", "terms", "method", "moderation"}
+    assert set(clean.public()) == {"label", "score", "terms", "method", "moderation"}
 
 
 def test_a_trained_model_takes_over_and_lexicon_terms_stay(local_settings):
@@ -74,6 +77,7 @@ def test_a_trained_model_takes_over_and_lexicon_terms_stay(local_settings):
     examples += [Example(f"bọn bắc kỳ số {i} cút đi", "hate") for i in range(5)]
     train_toxicity_model(examples).save(model_path(local_settings.sqlite_path.parent / "models", "toxicity"))
     out = ToxicityStage(local_settings).process([AnalysisItem(id=1, text="thằng kia đồ ăn hại")]).outputs[1]
-    assert out["method"] == "supervised"
-    assert out["label"] == "offensive" and out["moderation"] is True
-    assert out["terms"] == ["đồ ăn hại"]
+    assert isinstance(out, ToxicityOut)
+    assert out.method == "supervised"
+    assert out.label == "offensive" and out.moderation is True
+    assert out.terms == ["đồ ăn hại"]

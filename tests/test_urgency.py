@@ -9,6 +9,7 @@ import pytest
 
 from civicpulse.analysis.base import AnalysisItem
 from civicpulse.analysis.urgency import InvalidUrgencyRules, UrgencyStage, add_days, load_rules
+from civicpulse.annotations import UrgencyOut
 from civicpulse.settings import Settings
 
 FRIDAY = dt.date(2025, 3, 7)
@@ -19,47 +20,47 @@ def stage() -> UrgencyStage:
     return UrgencyStage(Settings(), today=lambda: FRIDAY)
 
 
-def codes(output: dict) -> list[str]:
-    return [r["code"] for r in output["reason"]]
+def codes(output: UrgencyOut) -> list[str]:
+    return [r.code for r in output.reason]
 
 
 def test_danger_to_life_with_children_is_due_next_day(stage):
     out = stage.assess("Cột điện nghiêng sắp đổ, dây điện rơi xuống đường, trẻ em đi học qua lại", FRIDAY)
     assert codes(out) == ["danger_to_life", "safety", "children"]
-    assert out["score"] >= 0.8
-    assert out["deadline"] == "2025-03-08"
-    assert "Nguy hiểm đến tính mạng (Danger to life)" in out["reason_text"]
-    assert "dây điện rơi" in out["reason"][0]["terms"]
+    assert out.score >= 0.8
+    assert out.deadline == "2025-03-08"
+    assert "Nguy hiểm đến tính mạng (Danger to life)" in out.reason_text
+    assert "dây điện rơi" in out.reason[0].terms
 
 
 def test_health_and_many_people_add_up(stage):
     health = stage.assess("Nhiều người bị ngộ độc sau đám cưới", FRIDAY)
     more = stage.assess("Ngộ độc thực phẩm, hàng trăm học sinh phải nhập viện", FRIDAY)
     assert set(codes(more)) == {"health", "many_people", "children"}
-    assert more["score"] > health["score"] >= 0.5
-    assert health["deadline"] == "2025-03-10"  # 3 calendar days
+    assert more.score > health.score >= 0.5
+    assert health.deadline == "2025-03-10"  # 3 calendar days
 
 
 def test_without_diacritics(stage):
     out = stage.assess("nha dan bi sat lo, ca xom phai so tan", FRIDAY)
     assert {"danger_to_life", "many_people"} <= set(codes(out))
-    assert out["score"] >= 0.8
+    assert out.score >= 0.8
 
 
 def test_ordinary_feedback_gets_ten_working_days(stage):
     out = stage.assess("Xin hỏi thủ tục làm giấy khai sinh cho con", FRIDAY)
-    assert out["score"] == 0.0 and out["reason"] == [] and out["reason_text"] == ""
-    assert out["deadline"] == "2025-03-21"  # two weeks of working days from a Friday
-    assert "10 working day" in out["deadline_basis"]
+    assert out.score == 0.0 and out.reason == [] and out.reason_text == ""
+    assert out.deadline == "2025-03-21"  # two weeks of working days from a Friday
+    assert "10 working day" in out.deadline_basis
 
 
 def test_a_date_stated_in_the_text_wins_when_earlier(stage):
     out = stage.assess("Đề nghị sửa đèn đường trước ngày 10/3", FRIDAY)
     assert codes(out) == ["deadline"]
-    assert out["deadline"] == "2025-03-10"
-    assert out["deadline_basis"] == "date stated in the text"
+    assert out.deadline == "2025-03-10"
+    assert out.deadline_basis == "date stated in the text"
     tomorrow = stage.assess("Hạn chót nộp hồ sơ là ngày mai mà chưa ai trả lời", FRIDAY)
-    assert tomorrow["deadline"] == "2025-03-08"
+    assert tomorrow.deadline == "2025-03-08"
 
 
 def test_working_days_skip_weekends():
@@ -70,8 +71,10 @@ def test_working_days_skip_weekends():
 def test_stage_output_and_failures(stage):
     result = stage.process([AnalysisItem(id=1, text="Cháy nhà ở xóm 3!"), AnalysisItem(id=2, text=" ")])
     assert result.failures == {2: "no text to assess"}
-    assert set(result.outputs[1]) == {"score", "reason", "reason_text", "deadline", "deadline_basis"}
-    assert result.outputs[1]["deadline"] == "2025-03-08"
+    output = result.outputs[1]
+    assert isinstance(output, UrgencyOut)
+    assert set(output.public()) == {"score", "reason", "reason_text", "deadline", "deadline_basis"}
+    assert output.deadline == "2025-03-08"
 
 
 def test_rules_file_errors_are_clear(tmp_path: Path):

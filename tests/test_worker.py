@@ -6,10 +6,10 @@ import json
 
 from sqlalchemy import select
 
-from civicpulse.analysis.pipeline import Pipeline
-from civicpulse.analysis.worker import Worker
 from civicpulse.domain import SubmissionIn
 from civicpulse.intake.service import accept
+from civicpulse.runtime.stages import build_pipeline
+from civicpulse.runtime.worker import Worker
 from civicpulse.settings import Settings
 from civicpulse.store.contacts import ContactCipher, read_found_pii
 from civicpulse.store.db import Database
@@ -26,7 +26,7 @@ def test_full_stage_list_analyses_and_protects_personal_data(settings: Settings,
     [first, second] = accept(
         db, cipher, [SubmissionIn(text=TEXT), SubmissionIn(text=UNMARKED)], actor="t", client=None
     )
-    handled = Worker(db, Pipeline.from_settings(settings), settings).drain()
+    handled = Worker(db, build_pipeline(settings, db), settings).drain()
     assert handled == 2
     with db.read() as session:
         analysed = get_submission(session, first.id)
@@ -40,6 +40,7 @@ def test_full_stage_list_analyses_and_protects_personal_data(settings: Settings,
     pii = analysed.annotations["pii"].data
     assert "[PERSON]" in pii["redacted_text"] and "[PHONE]" in pii["redacted_text"]
     assert all(set(span) == {"type", "start", "end"} for span in pii["spans"])
+    assert "found" not in pii  # found values are private: encrypted in their own table
     assert "0912" not in stored_json and "Nguyễn Văn An" not in stored_json
     assert ciphertext is not None and b"0912" not in ciphertext
     assert analysed.annotations["places"].data["province"]["name"] == "Thành phố Hồ Chí Minh"
@@ -63,9 +64,9 @@ def test_embed_stage_vectors_go_to_their_table(settings: Settings, db: Database)
     settings = settings.model_copy(update={"stages": ["language", "normalize", "pii", "embed"]})
     cipher = ContactCipher(settings.fernet_key)
     [accepted] = accept(db, cipher, [SubmissionIn(text=TEXT)], actor="t", client=None)
-    assert Worker(db, Pipeline.from_settings(settings), settings).drain() == 1
+    assert Worker(db, build_pipeline(settings, db), settings).drain() == 1
     with db.read() as session:
         embed = get_submission(session, accepted.id).annotations["embed"].data
         ids, vectors = load_vectors(session, embed["model"])
-    assert "_vector" not in embed and embed["dim"] == 384
+    assert "vector" not in embed and embed["dim"] == 384
     assert list(ids) == [accepted.id] and vectors.shape == (1, 384)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from civicpulse.analysis.pipeline import Pipeline
-from civicpulse.analysis.worker import Worker
 from civicpulse.domain import Contact, SubmissionIn
 from civicpulse.intake.service import accept
+from civicpulse.runtime.stages import build_pipeline
+from civicpulse.runtime.worker import Worker
 from civicpulse.settings import Settings
 from civicpulse.store.contacts import ContactCipher
 from civicpulse.store.db import Database
@@ -40,5 +40,5 @@ def seed_themes(settings: Settings, db: Database) -> dict[str, list[int]]:
         ]
         ids[name] = [a.id for a in accept(db, cipher, items, actor="test", client=None)]
     staged = settings.model_copy(update={"stages": STAGES})
-    assert Worker(db, Pipeline.from_settings(staged), staged).drain() == sum(len(v) for v in ids.values())
+    assert Worker(db, build_pipeline(staged, db), staged).drain() == sum(len(v) for v in ids.values())
     return ids

@@ -80,7 +80,7 @@ def serve(
     """Serve the API, Open311, the citizen form and the dashboard, with analysis workers."""
     import uvicorn
 
-    from civicpulse.api.app import create_app
+    from civicpulse.service import create_app
 
     settings = _settings()
     if workers is not None:
@@ -97,20 +97,20 @@ def worker(
     drain: Annotated[bool, typer.Option(help="Process what is queued, then exit.")] = False,
 ) -> None:
     """Run analysis workers (several processes may run at once on PostgreSQL)."""
-    from civicpulse.analysis.pipeline import Pipeline
-    from civicpulse.analysis.worker import Worker, WorkerPool
+    from civicpulse.runtime.process import Runtime
     from civicpulse.store.jobs import queue_counts
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     settings = _settings()
     db = _store(settings)
+    runtime = Runtime(settings, db)
     if drain:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
         with db.read() as session:
             queued = queue_counts(session).get("queued", 0)
-        drainer = Worker(db, Pipeline.from_settings(settings), settings)
+        drainer = runtime.worker()
         columns = ("analysing", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
         handled = 0
         with Progress(*columns, console=err) as progress:
@@ -122,14 +122,14 @@ def worker(
             counts = queue_counts(session)
         err.print(f"analysed {handled} submissions; queue: {counts}")
         return
-    pool = WorkerPool(db, settings, threads)
+    count = settings.worker_threads if threads is None else threads
     stopped = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopped.set())
-    pool.start()
-    err.print(f"{pool.size} worker threads running; Ctrl-C to stop")
+    runtime.start_workers(count)
+    err.print(f"{count} worker threads running; Ctrl-C to stop")
     stopped.wait()
-    pool.stop()
+    runtime.close()
 
 
 @app.command()
@@ -210,8 +210,8 @@ def analyze(
     batch_size: Annotated[int, typer.Option(help="Items per batch.")] = 256,
 ) -> None:
     """Analyse files with the worker's stages and write one JSON line per record; stores nothing."""
-    from civicpulse.analysis.batch import analyze_files
     from civicpulse.intake.files import ColumnMapping
+    from civicpulse.runtime.batch import analyze_files
 
     settings = _settings()
     if stages:
@@ -396,3 +396,38 @@ def token_create(
     except CivicPulseError as exc:
         raise _fail(exc) from exc
     typer.echo(token)
+
+
+feeds_app = typer.Typer(help="RSS and Atom feeds of the feed channel.", no_args_is_help=True)
+app.add_typer(feeds_app, name="feeds")
+
+
+@feeds_app.command("poll")
+def feeds_poll() -> None:
+    """Fetch every configured feed once and store its new entries.
+
+    Exits with 1 when a feed could not be fetched or read (the others are stored all the same).
+    """
+    from civicpulse.intake.feeds import poll_feeds
+
+    settings = _settings()
+    if not settings.feeds:
+        err.print("no feeds configured: set CIVICPULSE_FEEDS or [[feeds]] in the TOML file")
+        raise typer.Exit(0)
+    db = _store(settings)
+    try:
+        report = poll_feeds(db, settings, console=err)
+    except CivicPulseError as exc:
+        raise _fail(exc) from exc
+    raise typer.Exit(report.exit_code)
+
+
+@app.command("channels")
+def list_channels() -> None:
+    """The intake channels, built-in and added, with what they take in."""
+    from civicpulse.intake.channels import describe_all
+
+    table = Table("name", "channel", "polled", "description", title="Channels")
+    for info in describe_all():
+        table.add_row(info.name, info.channel.value, "yes" if info.poll else "", info.description)
+    Console().print(table)

@@ -23,6 +23,7 @@ class Channel(StrEnum):
     social_media = "social_media"
     survey = "survey"
     file_import = "file_import"
+    feed = "feed"
 
 
 class CaseStatus(StrEnum):
@@ -151,15 +152,6 @@ class AnnotationOut(Strict):
     created_at: datetime
 
 
-class SubmissionEvent(Strict):
-    """One line of a submission's history."""
-
-    at: datetime
-    kind: str
-    detail: dict[str, Any] = Field(default_factory=dict)
-    actor: str | None = None
-
-
 class SubmissionOut(Strict):
     """A stored submission as the API shows it (contact details never appear here).
 
@@ -203,17 +195,6 @@ class SubmissionPage(Strict):
 
     items: list[SubmissionOut]
     next_cursor: str | None
-
-
-class UserOut(Strict):
-    """A user as admins see it."""
-
-    id: int
-    email: str
-    role: Role
-    agencies: list[str]
-    active: bool
-    created_at: datetime
 
 
 class TrackingStatus(Strict):

@@ -12,6 +12,7 @@ from typing import Any
 
 from civicpulse.errors import CivicPulseError
 from civicpulse.openai_http import OpenAIHttp, endpoint_url
+from civicpulse.settings import Settings
 
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$")
 
@@ -47,7 +48,7 @@ class ChatClient:
         )
 
     @classmethod
-    def from_settings(cls, settings: Any) -> ChatClient | None:
+    def from_settings(cls, settings: Settings) -> ChatClient | None:
         """The configured client, or ``None`` when ``llm_endpoint`` / ``llm_model`` are unset."""
         if not settings.llm_endpoint or not settings.llm_model:
             return None

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -36,6 +36,19 @@ DEFAULT_LANGUAGES = [
     "it",
     "nl",
 ]
+
+
+class FeedSource(BaseModel):
+    """One RSS or Atom feed polled by the ``feed`` channel."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(pattern=r"^https?://", max_length=2000, description="The feed's http(s) URL.")
+    name: str = Field(min_length=1, max_length=100, description="A short name, shown in reports.")
+    language: str | None = Field(
+        default=None, min_length=2, max_length=16, description="Language hint of its entries."
+    )
+    locality: str | None = Field(default=None, max_length=500, description="Place its entries are about.")
 
 
 class Settings(BaseSettings):
@@ -164,6 +177,15 @@ class Settings(BaseSettings):
         default_factory=lambda: list(DEFAULT_LANGUAGES),
         description="Languages the detector chooses among (ISO 639-1).",
     )
+    feeds: list[FeedSource] = Field(
+        default_factory=list,
+        description="RSS/Atom feeds of the feed channel: a list of {url, name, language, locality} "
+        "(TOML [[feeds]] tables, or JSON in CIVICPULSE_FEEDS); none by default.",
+    )
+    feed_poll_minutes: float = Field(
+        default=15.0, gt=0, description="Minutes between polls of the feeds inside `civicpulse serve`."
+    )
+    feed_timeout_seconds: float = Field(default=20.0, gt=0, description="Seconds per feed request.")
     k_anonymity: int = Field(default=5, description="Groups of fewer people are suppressed in reports.")
     taxonomy_file: Path | None = Field(
         default=None, description="TOML topic taxonomy; the packaged default when unset."

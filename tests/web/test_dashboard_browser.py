@@ -5,8 +5,8 @@ from __future__ import annotations
 from playwright.sync_api import Page
 from sqlalchemy import select
 
-from civicpulse.analysis.pipeline import Pipeline
-from civicpulse.analysis.worker import Worker
+from civicpulse.runtime.stages import build_pipeline
+from civicpulse.runtime.worker import Worker
 from civicpulse.store.tables import AuditRow
 from tests.conftest import LiveServer
 from tests.web.conftest import SQLITE_ONLY, sign_in
@@ -112,7 +112,7 @@ def test_submission_page_shows_annotations_history_and_no_contact(
         ],
     )
     settings = live_server.settings.model_copy(update={"languages": ["vi", "en"]})
-    assert Worker(live_server.db, Pipeline.from_settings(settings), settings).drain() == 1
+    assert Worker(live_server.db, build_pipeline(settings, live_server.db), settings).drain() == 1
     sign_in(page, live_server)
     assert page.locator(f"#inbox-rows tr[data-id='{created['id']}'] .lang-tag").inner_text() == "VI"
     page.goto(f"{live_server.url}/submissions/{created['id']}")

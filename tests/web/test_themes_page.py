@@ -13,7 +13,7 @@ from civicpulse.domain import Role
 from civicpulse.insight.themes.service import ThemeSlice, refresh_themes
 from civicpulse.store.tables import AuditRow
 from civicpulse.store.themes import ThemeDecisionRow
-from civicpulse.web.theme_cards import SPARK_HEIGHT, SPARK_WIDTH, sparkline, trend_buckets
+from civicpulse.web.theme_cards import SPARK_HEIGHT, SPARK_WIDTH, sparkline
 from tests.conftest import LiveServer
 from tests.theme_seed import SCRIPT, seed_themes
 from tests.web.conftest import (
@@ -29,17 +29,12 @@ from tests.web.conftest import (
 PERCENT = re.compile(r"([\d.]+)\s*%")
 
 
-def test_trend_lines_fill_empty_days_and_coarsen_long_periods() -> None:
+def test_trend_lines_fill_empty_days() -> None:
     spark = sparkline({"2026-03-01": 1.0, "2026-03-04": 2.0})
     assert spark is not None and spark.unit == "day" and spark.peak == "2"
     assert (spark.first, spark.last) == ("2026-03-01", "2026-03-04")
     heights = [float(point.split(",")[1]) for point in spark.line.split()]
     assert heights == [SPARK_HEIGHT - 1 - (SPARK_HEIGHT - 2) / 2, SPARK_HEIGHT - 1, SPARK_HEIGHT - 1, 1.0]
-    unit, weeks = trend_buckets({"2026-01-07": 1.0, "2026-06-01": 1.0})  # 146 days: by week, from Monday
-    assert unit == "week" and weeks[0].isoformat() == "2026-01-05" and weeks[-1].isoformat() == "2026-06-01"
-    assert len(weeks) == 22
-    unit, months = trend_buckets({"2018-02-02": 1.0, "2026-08-20": 3.0})
-    assert unit == "month" and len(months) == 8 * 12 + 7 and months[-1].isoformat() == "2026-08-01"
     one_day = sparkline({"2026-03-01": 4.0})
     assert one_day is not None and one_day.line == f"0.0,1.0 {float(SPARK_WIDTH)},1.0"  # flat at the top
     assert sparkline({}) is None

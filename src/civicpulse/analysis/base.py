@@ -1,12 +1,14 @@
-"""What a stage is: a name, a config, and ``process(items)`` returning results and failures."""
+"""What a stage is: a name, a config, and ``process(items)`` returning typed outputs and failures."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
+from civicpulse.annotations import NormalizeOut, Out, StageOutput, output_of
+from civicpulse.annotations import analysis_text as _analysis_text
 from civicpulse.registry import Registry
-from civicpulse.settings import Settings
 
 
 @dataclass
@@ -17,25 +19,29 @@ class AnalysisItem:
     text: str
     language_hint: str | None = None
     locality: str | None = None
-    annotations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    annotations: dict[str, StageOutput] = field(default_factory=dict)
+
+    def output(self, model: type[Out]) -> Out | None:
+        """The output of ``model``'s stage, when it ran before."""
+        return output_of(self.annotations, model)
 
 
 def analysis_text(item: AnalysisItem) -> str:
     """The text analysis reads: redacted if the PII stage ran, else normalised, else as received."""
-    pii = item.annotations.get("pii") or {}
-    if isinstance(pii.get("redacted_text"), str):
-        return str(pii["redacted_text"])
-    normalized = item.annotations.get("normalize") or {}
-    if isinstance(normalized.get("text"), str):
-        return str(normalized["text"])
-    return item.text
+    return _analysis_text(item.annotations, item.text)
+
+
+def normalized_text(item: AnalysisItem) -> str:
+    """The normalised text when the normalize stage ran (personal data still in it), else the raw."""
+    normalized = item.output(NormalizeOut)
+    return normalized.text if normalized is not None and normalized.text is not None else item.text
 
 
 @dataclass
 class StageResult:
     """Outputs by item id, and failures (item id -> reason) as data, not exceptions."""
 
-    outputs: dict[int, dict[str, Any]] = field(default_factory=dict)
+    outputs: dict[int, StageOutput] = field(default_factory=dict)
     failures: dict[int, str] = field(default_factory=dict)
 
 
@@ -56,22 +62,42 @@ def texts_to_analyse(
 
 @runtime_checkable
 class Stage(Protocol):
-    """A per-item analysis step; it does not know where it runs (worker, CLI or Ray)."""
+    """A per-item analysis step; it does not know where it runs (worker, CLI or Ray).
+
+    Built from plain configuration (``Settings``) plus, where it needs something from outside,
+    small ports (Protocols declared beside the stage) passed by keyword; models load lazily.
+    """
 
     name: ClassVar[str]
-    # Optional: output keys that later stages of the same run may read but that are never stored
-    # (e.g. text that still holds personal data). Keys starting with "_" go to private stores.
-    # transient: ClassVar[frozenset[str]]
+    output: ClassVar[type[StageOutput]]
 
     def process(self, items: list[AnalysisItem]) -> StageResult:
         """Analyse a batch."""
         ...
 
 
-class StageFactory(Protocol):
-    """Builds a stage from settings."""
+_LOCK = "<lock>"
 
-    def __call__(self, settings: Settings) -> Stage: ...
+
+class ShipsConfigOnly:
+    """Pickles a stage's configuration and ports only, so it can be shipped to another process
+    (a Ray actor): loaded state (attributes ending in ``_``) is rebuilt there on first use, and
+    locks are made anew."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        lock_types = (type(threading.Lock()), type(threading.RLock()))
+        state = {}
+        for key, value in self.__dict__.items():
+            if key.endswith("_"):
+                state[key] = None
+            elif isinstance(value, lock_types):
+                state[key] = _LOCK
+            else:
+                state[key] = value
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update({k: threading.Lock() if v == _LOCK else v for k, v in state.items()})
 
 
 stages: Registry[Stage] = Registry("stage", "civicpulse.stages")

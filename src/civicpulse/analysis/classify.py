@@ -25,22 +25,12 @@ from civicpulse.analysis.features import (
     softmax,
 )
 from civicpulse.analysis.training import ModelSlot
+from civicpulse.annotations import Ranked, TopicOut
 from civicpulse.embeddings import Embedder
 from civicpulse.settings import Settings
-from civicpulse.taxonomy import Taxonomy, Topic, load_taxonomy
+from civicpulse.taxonomy import Taxonomy, load_taxonomy
 
-DEFAULT_THRESHOLD = 0.5
 POOLINGS = {"mean": np.mean, "max": np.max}
-
-
-def topic_documents(topic: Topic) -> list[str]:
-    """The texts that describe a topic for word matching: names, descriptions, examples, keywords."""
-    keywords = " ; ".join(topic.keywords)
-    return [
-        f"{topic.name_vi}. {topic.description_vi} {keywords}",
-        f"{topic.name_en}. {topic.description_en}",
-        *topic.examples,
-    ]
 
 
 @dataclass
@@ -127,7 +117,7 @@ class ZeroShotTopics:
 def ranked(codes: list[str], probs: np.ndarray, top: int = 3) -> list[dict[str, Any]]:
     """``[{code, confidence}]`` best first."""
     order = np.argsort(-probs)[:top]
-    return [{"code": codes[i], "confidence": round(float(probs[i]), 4)} for i in order]
+    return [Ranked(code=codes[i], confidence=round(float(probs[i]), 4)) for i in order]
 
 
 class TopicStage(UsesEmbedder):
@@ -137,11 +127,12 @@ class TopicStage(UsesEmbedder):
     """
 
     name: ClassVar[str] = "topic"
+    output: ClassVar[type[TopicOut]] = TopicOut
 
     def __init__(self, settings: Settings, embedder: Embedder | None = CONFIGURED) -> None:
         self.settings = settings
-        self.threshold = float(getattr(settings, "topic_review_threshold", DEFAULT_THRESHOLD))
-        self.embedder_ = embedder
+        self.threshold = settings.topic_review_threshold
+        self._use(embedder)
         self.taxonomy_: Taxonomy | None = None
         self.zero_shot_: ZeroShotTopics | None = None
         self.model_: ModelSlot | None = None
@@ -153,7 +144,7 @@ class TopicStage(UsesEmbedder):
         if not live:
             return result
         if self.taxonomy_ is None:
-            self.taxonomy_ = load_taxonomy(getattr(self.settings, "taxonomy_file", None))
+            self.taxonomy_ = load_taxonomy(self.settings.taxonomy_file)
         taxonomy = self.taxonomy_
         embedder = self._embedder()
         vectors = passage_vectors(live, texts, embedder)
@@ -169,11 +160,11 @@ class TopicStage(UsesEmbedder):
             probs = self.zero_shot_.predict_proba(texts, vectors)
         for item, row in zip(live, probs, strict=True):
             best = ranked(codes, row)
-            result.outputs[item.id] = {
-                "code": best[0]["code"],
-                "confidence": best[0]["confidence"],
-                "alternatives": best,
-                "method": method,
-                "review": best[0]["confidence"] < self.threshold,
-            }
+            result.outputs[item.id] = TopicOut(
+                code=best[0].code,
+                confidence=best[0].confidence,
+                alternatives=best,
+                method=method,
+                review=best[0].confidence < self.threshold,
+            )
         return result

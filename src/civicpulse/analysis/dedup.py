@@ -9,7 +9,7 @@ match; texts shorter than ``dedup_min_words`` words get no signature (too little
 from a coincidence). Defaults (2-word shingles, 128 permutations, threshold 0.6) are those that
 measured best in ``bench/dedup.py``.
 
-Output per item: ``{"duplicate_of", "group", "similarity", "scheme", "_minhash"}``:
+Output per item (``DedupOut``):
 
 - ``duplicate_of``: the earliest (lowest id) earlier submission it nearly duplicates, or ``None``
   (for a text that is not a submission, the earliest of all);
@@ -17,12 +17,13 @@ Output per item: ``{"duplicate_of", "group", "similarity", "scheme", "_minhash"}
 - ``similarity``: the highest estimated Jaccard similarity to a match, or ``None``;
 - ``linked_groups``: other groups its matches belong to (two workers that started a group for
   near-duplicates at the same moment); campaign detection unites them;
-- ``_minhash`` (private): the signature, which the worker hands to ``save_stage_signature``.
+- ``signature`` (private): the MinHash signature, which ``runtime`` saves with the group.
 
-The index lives in the stage (one per process: the worker threads of a process share the
-pipeline); it is loaded lazily from the store and refreshed before each batch with the rows other
-processes wrote since (a window re-read with overlap, so late commits are not missed). Without a
-store (e.g. ``POST /api/v1/analyze`` on a fresh install) it works in memory only. Items with an id
+The index lives in the stage (one per process: ``runtime`` builds the stages once and the worker
+threads and ``POST /api/v1/analyze`` share them); it is loaded lazily from ``signatures`` (a port
+the store implements) and refreshed before each batch with the rows other processes wrote since
+(a window re-read with overlap, so late commits are not missed). Without a port it works in
+memory only. Items with an id
 below 1 are texts that are not stored submissions (the analyze endpoint): they are compared with
 the index but never added to it.
 """
@@ -33,29 +34,20 @@ import logging
 import re
 import threading
 import zlib
-from collections.abc import Sequence
-from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import ClassVar, Protocol
 
 import numpy as np
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
-from civicpulse.analysis.base import AnalysisItem, StageResult, analysis_text
-from civicpulse.analysis.text import strip_marks
+from civicpulse.analysis.base import AnalysisItem, ShipsConfigOnly, StageResult, analysis_text
+from civicpulse.annotations import DedupOut
 from civicpulse.settings import Settings
-from civicpulse.store.db import Database
-from civicpulse.store.neardup import load_signatures, save_signature
-from civicpulse.store.tables import utcnow
+from civicpulse.textkit.vietnamese import strip_marks
 
 log = logging.getLogger(__name__)
 
-SIGNATURE_KEY = "_minhash"
 SEED = 1
-DEFAULT_THRESHOLD = 0.6
-DEFAULT_NUM_PERM = 128
-DEFAULT_SHINGLE = 2
-DEFAULT_MIN_WORDS = 6
 REREAD = timedelta(seconds=60)
 """How far back each refresh re-reads stored rows, to catch rows committed late by other workers."""
 
@@ -217,22 +209,32 @@ class NearDupIndex:
         }
 
 
-class DedupStage:
+class SignatureSource(Protocol):
+    """Signatures stored by earlier batches and other processes (the store implements it)."""
+
+    def signatures_since(
+        self, scheme: str, since: datetime | None, skip: Iterable[int]
+    ) -> Iterable[tuple[int, np.ndarray, int]]:
+        """``(submission id, signature, group)`` written at or after ``since`` (all when ``None``),
+        except the ids in ``skip``; may raise when the store cannot answer."""
+        ...
+
+
+class DedupStage(ShipsConfigOnly):
     """Finds each item's near-duplicates among earlier submissions and the group it joins."""
 
     name: ClassVar[str] = "dedup"
+    output: ClassVar[type[DedupOut]] = DedupOut
 
-    def __init__(self, settings: Settings, store: Database | None = None) -> None:
-        self.settings = settings
-        self.threshold = float(getattr(settings, "dedup_threshold", DEFAULT_THRESHOLD))
-        self.num_perm = int(getattr(settings, "dedup_num_perm", DEFAULT_NUM_PERM))
-        self.shingle = int(getattr(settings, "dedup_shingle", DEFAULT_SHINGLE))
-        self.min_words = int(getattr(settings, "dedup_min_words", DEFAULT_MIN_WORDS))
-        self.store_: Database | None = store
+    def __init__(self, settings: Settings, signatures: SignatureSource | None = None) -> None:
+        self.threshold = settings.dedup_threshold
+        self.num_perm = settings.dedup_num_perm
+        self.shingle = settings.dedup_shingle
+        self.min_words = settings.dedup_min_words
+        self.signatures = signatures
         self.signer_: Signer | None = None
         self.index_: NearDupIndex | None = None
         self.loaded_until_: datetime | None = None
-        self._store_checked = store is not None
         self._lock = threading.Lock()
 
     def _signer(self) -> Signer:
@@ -240,28 +242,19 @@ class DedupStage:
             self.signer_ = Signer(self.num_perm, self.shingle, self.min_words)
         return self.signer_
 
-    def _store(self) -> Database | None:
-        """The configured store when it exists (a missing SQLite file is not created)."""
-        if not self._store_checked:
-            self._store_checked = True
-            path = self.settings.sqlite_path
-            if path is None or path.exists():
-                self.store_ = Database.from_settings(self.settings)
-        return self.store_
-
     def _refresh(self, index: NearDupIndex) -> None:
         """Add the signatures stored since the last refresh (all of them the first time)."""
-        store = self._store()
-        if store is None:
+        if self.signatures is None:
             return
-        started = utcnow()
+        started = datetime.now(UTC)
         since = None if self.loaded_until_ is None else self.loaded_until_ - REREAD
         try:
-            with store.read() as session:
-                for row in load_signatures(session, self._signer().scheme, since=since, skip=index.rows):
-                    if len(row.signature) == self.num_perm:
-                        index.add(row.submission_id, row.signature, row.group_id)
-        except SQLAlchemyError as exc:  # the store is unreachable or not migrated: go on in memory
+            for submission_id, signature, group in self.signatures.signatures_since(
+                self._signer().scheme, since, index.rows
+            ):
+                if len(signature) == self.num_perm:
+                    index.add(submission_id, signature, group)
+        except Exception as exc:  # the store is unreachable or not migrated: go on in memory
             log.warning("dedup: stored signatures could not be read (%s); using memory only", exc)
             return
         self.loaded_until_ = started
@@ -286,15 +279,9 @@ class DedupStage:
 
     def _match(
         self, index: NearDupIndex, item_id: int, signature: np.ndarray | None, scheme: str
-    ) -> dict[str, Any]:
+    ) -> DedupOut:
         if signature is None:
-            return {
-                "duplicate_of": None,
-                "group": None,
-                "similarity": None,
-                "linked_groups": [],
-                "scheme": scheme,
-            }
+            return DedupOut(scheme=scheme)
         found = {sid: match for sid, match in index.matches(signature).items() if sid != item_id}
         earlier = [sid for sid in found if sid < item_id or item_id < 1]  # a probe is newer
         groups = [group for _, group in found.values()]
@@ -303,26 +290,11 @@ class DedupStage:
         group = min(groups) if groups else item_id
         if item_id >= 1:
             index.add(item_id, signature, group)
-        return {
-            "duplicate_of": min(earlier) if earlier else None,
-            "group": group if item_id >= 1 or found else None,
-            "similarity": round(max(sim for sim, _ in found.values()), 3) if found else None,
-            "linked_groups": sorted(set(groups) - {group}),
-            "scheme": scheme,
-            SIGNATURE_KEY: [int(v) for v in signature],
-        }
-
-
-def save_stage_signature(session: Session, cipher: Any, submission_id: int, output: dict[str, Any]) -> None:
-    """The worker's store for ``_minhash`` (``PRIVATE_OUTPUTS``): the signature and group go to the
-    ``near_duplicates`` table, never into annotations."""
-    save_signature(
-        session,
-        submission_id,
-        scheme=output["scheme"],
-        signature=output[SIGNATURE_KEY],
-        group_id=output["group"],
-        duplicate_of=output.get("duplicate_of"),
-        similarity=output.get("similarity"),
-        linked_groups=output.get("linked_groups", ()),
-    )
+        return DedupOut(
+            duplicate_of=min(earlier) if earlier else None,
+            group=group if item_id >= 1 or found else None,
+            similarity=round(max(sim for sim, _ in found.values()), 3) if found else None,
+            linked_groups=sorted(set(groups) - {group}),
+            scheme=scheme,
+            signature=[int(v) for v in signature],
+        )

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from civicpulse.analysis.text import abbreviations, has_marks, is_syllable, place_tone, strip_marks
+from civicpulse.textkit.vietnamese import abbreviations, has_marks, is_syllable, place_tone, strip_marks
 
 BOS, EOS, UNK, NUM = "<s>", "</s>", "<unk>", "<num>"
 MAX_CANDIDATES = 12

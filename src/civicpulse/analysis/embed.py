@@ -1,78 +1,53 @@
-"""The ``embed`` stage, ``embedder_from_settings`` and the hand-over of vectors to the store.
+"""The ``embed`` stage and ``embedder_from_settings``.
 
 The stage embeds the text analysis reads (redacted when the PII stage ran, else normalised, else
-raw) as an e5 passage. Its output is ``{"model", "dim", "content_hash", "_vector"}``; the worker
-takes ``_vector`` out with ``save_stage_vectors`` before storing the annotation.
+raw) as an e5 passage. Its output (``EmbedOut``) names the model and width; the vector itself is a
+private field that ``runtime`` saves to the ``embeddings`` table.
 """
 
 from __future__ import annotations
 
-import logging
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from sqlalchemy.orm import Session
-
-from civicpulse.analysis.base import AnalysisItem, StageResult, analysis_text
+from civicpulse.analysis.base import AnalysisItem, ShipsConfigOnly, StageResult, analysis_text
+from civicpulse.annotations import EmbedOut
 from civicpulse.embeddings import (
     CachedEmbedder,
     Embedder,
     EmbeddingError,
     MemoryCache,
-    StoreCache,
-    VectorIndex,
+    VectorLookup,
     embedders,
 )
-from civicpulse.embeddings.base import setting
 from civicpulse.settings import Settings
-from civicpulse.store.submissions import content_hash
-from civicpulse.store.vectors import save_vectors
-
-log = logging.getLogger(__name__)
-
-VECTOR_KEY = "_vector"
-DEFAULT_CACHE_SIZE = 10_000
-
-__all__ = [
-    "EmbedStage",
-    "Embedder",
-    "VectorIndex",
-    "embedder_from_settings",
-    "embedders",
-    "save_stage_vectors",
-]
+from civicpulse.textkit.fingerprint import content_hash
 
 
-def embedder_from_settings(settings: Settings, *, store: StoreCache | None = None) -> Embedder:
+def embedder_from_settings(settings: Settings, *, store: VectorLookup | None = None) -> Embedder:
     """The backend named by ``settings.embedder`` behind an in-memory LRU (and ``store``, if given)."""
-    backend = embedders.get(setting(settings, "embedder", "bundled"))(settings)
-    memory = MemoryCache(setting(settings, "embedding_cache_size", DEFAULT_CACHE_SIZE))
-    return CachedEmbedder(backend, memory, store)
+    backend = embedders.get(settings.embedder)(settings)
+    return CachedEmbedder(backend, MemoryCache(settings.embedding_cache_size), store)
 
 
-def _store_cache(settings: Settings) -> StoreCache | None:
-    """A cache over the stored vectors when the configured store exists; never creates one."""
-    if not setting(settings, "embedding_store_cache", True):
-        return None
-    path = settings.sqlite_path
-    if path is not None and not path.exists():
-        return None
-    from civicpulse.store.db import Database
+class EmbedStage(ShipsConfigOnly):
+    """Embeds each item's analysed text; the vector travels in the output's private ``vector``.
 
-    return StoreCache(Database.from_settings(settings))
-
-
-class EmbedStage:
-    """Embeds each item's analysed text; the vector travels in the output under ``_vector``."""
+    ``vector_cache`` (a port the store implements) lends vectors computed before for the same text.
+    """
 
     name: ClassVar[str] = "embed"
+    output: ClassVar[type[EmbedOut]] = EmbedOut
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self, settings: Settings, embedder: Embedder | None = None, vector_cache: VectorLookup | None = None
+    ) -> None:
         self.settings = settings
+        self.vector_cache = vector_cache if settings.embedding_store_cache else None
         self.embedder_: Embedder | None = embedder
 
     def _embedder(self) -> Embedder:
         if self.embedder_ is None:
-            self.embedder_ = embedder_from_settings(self.settings, store=_store_cache(self.settings))
+            self.embedder_ = embedder_from_settings(self.settings, store=self.vector_cache)
         return self.embedder_
 
     def process(self, items: list[AnalysisItem]) -> StageResult:
@@ -86,27 +61,10 @@ class EmbedStage:
         if vectors.shape != (len(items), embedder.dim):
             raise EmbeddingError(f"embedder returned {vectors.shape} for {len(items)} texts")
         for item, text, vector in zip(items, texts, vectors, strict=True):
-            result.outputs[item.id] = {
-                "model": embedder.name,
-                "dim": embedder.dim,
-                "content_hash": content_hash(text),
-                VECTOR_KEY: [float(x) for x in vector],
-            }
+            result.outputs[item.id] = EmbedOut(
+                model=embedder.name,
+                dim=embedder.dim,
+                content_hash=content_hash(text),
+                vector=[float(x) for x in vector],
+            )
         return result
-
-
-def save_stage_vectors(session: Session, outputs: dict[int, dict[str, dict[str, Any]]]) -> int:
-    """Move the ``embed`` stage's vectors from pipeline outputs into the ``embeddings`` table.
-
-    ``outputs`` is ``PipelineResult.outputs`` (submission id -> stage -> output); ``_vector`` is
-    removed from each embed output, so the annotation keeps only model, width and hash. Returns
-    how many vectors were saved; call it inside the worker's write transaction.
-    """
-    by_model: dict[str, list[tuple[int, list[float], str]]] = {}
-    for submission_id, stages in outputs.items():
-        data = stages.get(EmbedStage.name)
-        if not data or VECTOR_KEY not in data:
-            continue
-        vector = data.pop(VECTOR_KEY)
-        by_model.setdefault(data["model"], []).append((submission_id, vector, data["content_hash"]))
-    return sum(save_vectors(session, model, rows) for model, rows in by_model.items())

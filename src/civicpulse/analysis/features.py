@@ -10,18 +10,19 @@ from typing import Any
 
 import numpy as np
 
-from civicpulse.analysis.base import AnalysisItem
-from civicpulse.analysis.text import has_marks, is_syllable, strip_marks
+from civicpulse.analysis.base import AnalysisItem, ShipsConfigOnly
+from civicpulse.annotations import EmbedOut
 from civicpulse.embeddings import Embedder
 from civicpulse.settings import Settings
+from civicpulse.textkit.placeholders import without_placeholders
+from civicpulse.textkit.vietnamese import has_marks, is_syllable, strip_marks
 
 _SPACES = re.compile(r"\s+")
-_PLACEHOLDER = re.compile(r"\[[A-Z_]+\]")
 
 
 def fold(text: str) -> str:
     """Lower-cased NFC text with PII placeholders removed and whitespace collapsed."""
-    text = _PLACEHOLDER.sub(" ", unicodedata.normalize("NFC", text))
+    text = without_placeholders(unicodedata.normalize("NFC", text))
     return _SPACES.sub(" ", text.lower()).strip()
 
 
@@ -32,10 +33,10 @@ def fold_ascii(text: str) -> str:
 
 def item_vector(item: AnalysisItem) -> np.ndarray | None:
     """The vector the ``embed`` stage left on the item, if it ran."""
-    vector = (item.annotations.get("embed") or {}).get("_vector")
-    if vector is None:
+    embedded = item.output(EmbedOut)
+    if embedded is None or embedded.vector is None:
         return None
-    return np.asarray(vector, dtype=np.float32)
+    return np.asarray(embedded.vector, dtype=np.float32)
 
 
 def passage_vectors(
@@ -84,14 +85,22 @@ def embedder_for(settings: Settings) -> Embedder | None:
 CONFIGURED: Any = object()  # "build the configured embedder on first use" (``None``: words only)
 
 
-class UsesEmbedder:
-    """For stages given an embedder, or none (words only), or ``CONFIGURED`` (built when first needed)."""
+class UsesEmbedder(ShipsConfigOnly):
+    """For stages given an embedder, or none (words only), or ``CONFIGURED`` (built when first needed).
+
+    A given embedder is not shipped with a pickled stage: the other process builds the configured one.
+    """
 
     settings: Settings
-    embedder_: Any
+    embedder_: Embedder | None
+    words_only: bool
+
+    def _use(self, embedder: Any) -> None:
+        self.words_only = embedder is None
+        self.embedder_ = None if embedder is CONFIGURED else embedder
 
     def _embedder(self) -> Embedder | None:
-        if self.embedder_ is CONFIGURED:
+        if self.embedder_ is None and not self.words_only:
             self.embedder_ = embedder_for(self.settings)
         return self.embedder_
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any, ClassVar
 
-from civicpulse.analysis.base import AnalysisItem, StageResult
+from civicpulse.analysis.base import AnalysisItem, ShipsConfigOnly, StageResult
+from civicpulse.annotations import LanguageOut
 from civicpulse.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -19,7 +20,7 @@ UNSURE = 0.5
 SHORT = 8
 
 
-class LanguageStage:
+class LanguageStage(ShipsConfigOnly):
     """Detects the language of each item (ISO 639-1) with a confidence.
 
     lingua decides; Vietnamese typed without marks (which lingua takes for Tagalog or another
@@ -29,6 +30,7 @@ class LanguageStage:
     """
 
     name: ClassVar[str] = "language"
+    output: ClassVar[type[LanguageOut]] = LanguageOut
 
     def __init__(self, settings: Settings) -> None:
         self.languages = list(settings.languages)
@@ -60,10 +62,10 @@ class LanguageStage:
             best = values[0] if values and values[0].value > 0 else None
             code = best.language.iso_code_639_1.name.lower() if best else "und"
             confidence = float(best.value) if best else 0.0
-            output: dict[str, Any] = {"language": code, "confidence": round(confidence, 4)}
-            if code != "vi" and "vi" in self.languages and _unmarked_vietnamese(item.text, confidence):
-                output = {"language": "vi", "confidence": round(confidence, 4), "unmarked": True}
-            result.outputs[item.id] = output
+            unmarked = code != "vi" and "vi" in self.languages and _unmarked_vietnamese(item.text, confidence)
+            result.outputs[item.id] = LanguageOut(
+                language="vi" if unmarked else code, confidence=round(confidence, 4), unmarked=unmarked
+            )
         return result
 
 

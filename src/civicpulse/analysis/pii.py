@@ -26,9 +26,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from civicpulse.analysis.base import AnalysisItem, StageResult
+from civicpulse.analysis.base import AnalysisItem, ShipsConfigOnly, StageResult, normalized_text
 from civicpulse.analysis.pii_patterns import (
     PRIORITY,
     Candidate,
@@ -39,7 +39,10 @@ from civicpulse.analysis.pii_patterns import (
     find_phones,
     find_plates,
 )
+from civicpulse.annotations import FoundPii, LanguageOut, PiiOut
+from civicpulse.annotations import PiiSpan as Span
 from civicpulse.settings import Settings
+from civicpulse.textkit.placeholders import placeholder
 
 PII_TYPES = (
     "PHONE", "ID", "INSURANCE", "ACCOUNT", "EMAIL", "URL_PROFILE", "PLATE", "ADDRESS", "PERSON",
@@ -65,17 +68,14 @@ class RedactionResult:
     redacted_text: str
     spans: tuple[PiiSpan, ...]
 
-    def as_output(self) -> dict[str, Any]:
-        """The stage's output: redacted text and spans; the values themselves under ``_found``.
-
-        Keys that start with ``_`` are private: the worker moves them to the encrypted store and
-        never writes them into annotations.
-        """
-        return {
-            "redacted_text": self.redacted_text,
-            "spans": [{"type": s.type, "start": s.start, "end": s.end} for s in self.spans],
-            "_found": [{"type": s.type, "start": s.start, "end": s.end, "text": s.text} for s in self.spans],
-        }
+    def as_output(self) -> PiiOut:
+        """The stage's output: redacted text and spans; the values themselves in ``found`` (private:
+        ``runtime`` saves them encrypted and never writes them into annotations)."""
+        return PiiOut(
+            redacted_text=self.redacted_text,
+            spans=[Span(type=s.type, start=s.start, end=s.end) for s in self.spans],
+            found=[FoundPii(type=s.type, start=s.start, end=s.end, text=s.text) for s in self.spans],
+        )
 
 
 # ------------------------------------------------------------------------------------------ lexicon
@@ -371,16 +371,17 @@ def redact(text: str, language: str | None = None, *, use_ner: bool = True) -> R
     parts, last = [], 0
     for span in spans:
         parts.append(text[last : span.start])
-        parts.append(f"[{span.type}]")
+        parts.append(placeholder(span.type))
         last = span.end
     parts.append(text[last:])
     return RedactionResult(text=text, redacted_text="".join(parts), spans=spans)
 
 
-class PiiStage:
+class PiiStage(ShipsConfigOnly):
     """Redacts personal data before any analysis or display; reads the normalised text when present."""
 
     name: ClassVar[str] = "pii"
+    output: ClassVar[type[PiiOut]] = PiiOut
 
     def __init__(self, settings: Settings, use_ner: bool = True) -> None:
         self.max_chars = settings.max_text_chars
@@ -390,8 +391,8 @@ class PiiStage:
         """Redact every item of the batch; a failing item is reported, the others go on."""
         result = StageResult()
         for item in items:
-            text = item.annotations.get("normalize", {}).get("text", item.text)
-            language = item.annotations.get("language", {}).get("language") or item.language_hint
+            text, detected = normalized_text(item), item.output(LanguageOut)
+            language = detected.language if detected is not None else item.language_hint
             try:
                 result.outputs[item.id] = redact(text, language, use_ner=self.use_ner).as_output()
             except Exception as exc:  # failures are data: one bad item must not sink the batch

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from civicpulse.analysis.base import AnalysisItem, StageResult
+from civicpulse.analysis.base import AnalysisItem, ShipsConfigOnly, StageResult, normalized_text
 from civicpulse.analysis.gazetteer import Entry, Gazetteer, Token, Unit, gazetteer, tokenize
+from civicpulse.annotations import PlaceOut, PlacesOut, UnitBrief
 from civicpulse.settings import Settings
 
 # Which reading of a name wins, other things equal; a bare name that is both an old district and a
@@ -36,17 +37,18 @@ class Place:
     old_unit: str | None
     specific: bool
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.unit.name,
-            "level": self.unit.level,
-            "code": self.unit.code,
-            "province_code": self.unit.province_code,
-            "mentioned_as": self.mention.text,
-            "start": self.mention.start,
-            "end": self.mention.end,
-            "old_unit": self.old_unit,
-        }
+    def as_output(self) -> PlaceOut:
+        """The place as the stage reports it."""
+        return PlaceOut(
+            name=self.unit.name,
+            level=self.unit.level,
+            code=self.unit.code,
+            province_code=self.unit.province_code,
+            mentioned_as=self.mention.text,
+            start=self.mention.start,
+            end=self.mention.end,
+            old_unit=self.old_unit,
+        )
 
 
 def _accent_ok(tokens: list[Token], entry: Entry) -> bool:
@@ -204,11 +206,11 @@ def summarise(places: list[Place], hint: list[Place]) -> tuple[Unit | None, Unit
     return gaz.provinces[province_code], commune
 
 
-def _brief(unit: Unit | None) -> dict[str, str] | None:
-    return None if unit is None else {"name": unit.name, "code": unit.code}
+def _brief(unit: Unit | None) -> UnitBrief | None:
+    return None if unit is None else UnitBrief(name=unit.name, code=unit.code)
 
 
-class PlacesStage:
+class PlacesStage(ShipsConfigOnly):
     """Finds administrative units in each item's text and its locality hint.
 
     Old provinces, districts and wards are mapped to the current units; bare names that are also
@@ -217,21 +219,18 @@ class PlacesStage:
     """
 
     name: ClassVar[str] = "places"
+    output: ClassVar[type[PlacesOut]] = PlacesOut
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.gazetteer_: Gazetteer | None = None
-
-    def __getstate__(self) -> dict[str, Any]:
-        """Ship the config only (e.g. to Ray workers); each process builds its own gazetteer."""
-        return {**self.__dict__, "gazetteer_": None}
 
     def _gazetteer(self) -> Gazetteer:
         if self.gazetteer_ is None:
             self.gazetteer_ = gazetteer()
         return self.gazetteer_
 
-    def analyse(self, text: str, locality: str | None = None) -> dict[str, Any]:
+    def analyse(self, text: str, locality: str | None = None) -> PlacesOut:
         """Places in one text, with an optional locality hint from the channel."""
         gaz = self._gazetteer()
         hint: list[Place] = []
@@ -241,19 +240,16 @@ class PlacesStage:
         hint_provinces = {p.unit.province_code for p in hint}
         places, _ = resolve(find_mentions(gaz, text), hint_provinces, hint_districts)
         province, commune = summarise(places, hint)
-        return {
-            "places": [p.as_dict() for p in places],
-            "province": _brief(province),
-            "commune": _brief(commune),
-        }
+        return PlacesOut(
+            places=[p.as_output() for p in places], province=_brief(province), commune=_brief(commune)
+        )
 
     def process(self, items: list[AnalysisItem]) -> StageResult:
         """Extract and normalise the places of every item in the batch."""
         result = StageResult()
         for item in items:
-            text = item.annotations.get("normalize", {}).get("text", item.text)
             try:
-                result.outputs[item.id] = self.analyse(text or "", item.locality)
+                result.outputs[item.id] = self.analyse(normalized_text(item) or "", item.locality)
             except Exception as exc:  # one bad item must not sink the batch
                 result.failures[item.id] = f"places failed: {type(exc).__name__}: {exc}"
         return result

@@ -22,6 +22,7 @@ from civicpulse.analysis.features import (
     tokens,
 )
 from civicpulse.analysis.training import ModelSlot
+from civicpulse.annotations import SentimentOut
 from civicpulse.domain import SENTIMENT_LABELS
 from civicpulse.embeddings import Embedder
 from civicpulse.settings import Settings
@@ -98,11 +99,12 @@ class SentimentStage(UsesEmbedder):
     confidence of ``label``."""
 
     name: ClassVar[str] = "sentiment"
+    output: ClassVar[type[SentimentOut]] = SentimentOut
 
     def __init__(self, settings: Settings, embedder: Embedder | None = CONFIGURED) -> None:
         self.settings = settings
-        self.model_ = ModelSlot(model_dir(settings), "sentiment", set(LABELS))
-        self.embedder_ = embedder
+        self.model_slot = ModelSlot(model_dir(settings), "sentiment", set(LABELS))
+        self._use(embedder)
         self.zero_shot_: ZeroShotSentiment | None = None
 
     def process(self, items: list[AnalysisItem]) -> StageResult:
@@ -113,7 +115,7 @@ class SentimentStage(UsesEmbedder):
             return result
         embedder = self._embedder()
         vectors = passage_vectors(live, texts, embedder)
-        model = self.model_.get()
+        model = self.model_slot.get()
         if model is not None:
             labels, probs, method = model.classes_, model.predict_proba(texts, vectors), "supervised"
         else:
@@ -123,10 +125,7 @@ class SentimentStage(UsesEmbedder):
         for item, row in zip(live, probs, strict=True):
             scores = {label: round(float(p), 4) for label, p in zip(labels, row, strict=True)}
             best = max(scores, key=scores.__getitem__)
-            result.outputs[item.id] = {
-                "label": best,
-                "score": scores[best],
-                "scores": scores,
-                "method": method,
-            }
+            result.outputs[item.id] = SentimentOut(
+                label=best, score=scores[best], scores=scores, method=method
+            )
         return result

@@ -2,40 +2,57 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
+from civicpulse.annotations import (
+    DedupOut,
+    LanguageOut,
+    NormalizeOut,
+    PiiOut,
+    PlacesOut,
+    SentimentOut,
+    StageOutput,
+    TopicOut,
+    ToxicityOut,
+    UrgencyOut,
+    output_of,
+)
 from civicpulse.domain import AnalysisOut
 
 
-def summarize(outputs: dict[str, dict[str, Any]], text: str) -> AnalysisOut:
+def summarize(outputs: Mapping[str, StageOutput], text: str) -> AnalysisOut:
     """The API's view of the stages' outputs (fields absent when their stage is not configured)."""
-    language = outputs.get("language", {})
-    normalize = outputs.get("normalize", {})
-    pii = outputs.get("pii", {})
-    places = outputs.get("places", {})
-    dedup = outputs.get("dedup", {})
+    language = output_of(outputs, LanguageOut)
+    normalize = output_of(outputs, NormalizeOut)
+    pii = output_of(outputs, PiiOut)
+    dedup = output_of(outputs, DedupOut)
     return AnalysisOut(
-        language=language.get("language"),
-        text_restored=normalize.get("text", text),
-        redacted_text=pii.get("redacted_text"),
-        pii=[{k: span[k] for k in ("type", "start", "end")} for span in pii.get("spans", [])],
-        topic=outputs.get("topic"),
-        sentiment=outputs.get("sentiment"),
-        urgency=outputs.get("urgency"),
-        places=_places(places),
-        toxicity=outputs.get("toxicity"),
-        duplicate_of=dedup.get("duplicate_of"),
-        campaign=dedup.get("campaign"),
-        stages={
-            name: {k: v for k, v in out.items() if not k.startswith("_")} for name, out in outputs.items()
-        },
+        language=language.language if language else None,
+        text_restored=normalize.text if normalize and normalize.text is not None else text,
+        redacted_text=pii.redacted_text if pii else None,
+        pii=[span.model_dump() for span in pii.spans] if pii else [],
+        topic=_public(output_of(outputs, TopicOut)),
+        sentiment=_public(output_of(outputs, SentimentOut)),
+        urgency=_public(output_of(outputs, UrgencyOut)),
+        places=_places(output_of(outputs, PlacesOut)),
+        toxicity=_public(output_of(outputs, ToxicityOut)),
+        duplicate_of=dedup.duplicate_of if dedup else None,
+        stages={name: out.public() for name, out in outputs.items()},
     )
 
 
-def _places(output: dict[str, Any]) -> list[dict[str, Any]]:
+def _public(output: StageOutput | None) -> dict | None:
+    return None if output is None else output.public()
+
+
+def _places(output: PlacesOut | None) -> list[dict[str, str | None]]:
     """Units mentioned, plus the province they resolve to when it was not named itself."""
-    found = [{k: p.get(k) for k in ("name", "level", "code")} for p in output.get("places", [])]
-    province = output.get("province")
-    if province and not any(p["level"] == "province" and p["code"] == province["code"] for p in found):
-        found.append({"name": province["name"], "level": "province", "code": province["code"]})
+    if output is None:
+        return []
+    found: list[dict[str, str | None]] = [
+        {"name": place.name, "level": place.level, "code": place.code} for place in output.places
+    ]
+    province = output.province
+    if province and not any(p["level"] == "province" and p["code"] == province.code for p in found):
+        found.append({"name": province.name, "level": "province", "code": province.code})
     return found

@@ -14,9 +14,10 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, ClassVar
 
-from civicpulse.analysis.base import AnalysisItem, StageResult, texts_to_analyse
+from civicpulse.analysis.base import AnalysisItem, ShipsConfigOnly, StageResult, texts_to_analyse
 from civicpulse.analysis.features import Lexicon, model_dir, tokens
 from civicpulse.analysis.training import ModelSlot
+from civicpulse.annotations import ToxicityOut
 from civicpulse.domain import TOXICITY_LABELS
 from civicpulse.settings import Settings
 
@@ -91,22 +92,23 @@ def assess(text: str) -> dict[str, Any]:
     return {"label": label, "score": round(score, 4), "terms": terms, "method": "lexicon"}
 
 
-class ToxicityStage:
+class ToxicityStage(ShipsConfigOnly):
     """Output: ``{label, score, terms, method, moderation}``; ``moderation`` is true for items to set
     aside for a moderator (they stay stored and analysed)."""
 
     name: ClassVar[str] = "toxicity"
+    output: ClassVar[type[ToxicityOut]] = ToxicityOut
 
     def __init__(self, settings: Settings) -> None:
-        self.threshold = float(getattr(settings, "toxicity_threshold", 0.5))
-        self.model_ = ModelSlot(model_dir(settings), "toxicity", set(LABELS))
+        self.threshold = settings.toxicity_threshold
+        self.model_slot = ModelSlot(model_dir(settings), "toxicity", set(LABELS))
 
     def process(self, items: list[AnalysisItem]) -> StageResult:
         """Assess every item; an item with no text fails, the others go on."""
         result = StageResult()
         texts, live = texts_to_analyse(items, result, "no text to assess")
         outputs = [assess(text) for text in texts]
-        model = self.model_.get() if live else None
+        model = self.model_slot.get() if live else None
         if model is not None:
             for output, row in zip(outputs, model.predict_proba(texts), strict=True):
                 probs = dict(zip(model.classes_, row, strict=True))
@@ -114,6 +116,6 @@ class ToxicityStage:
                 output["score"] = round(1.0 - float(probs.get("clean", 0.0)), 4)
                 output["method"] = "supervised"
         for item, output in zip(live, outputs, strict=True):
-            output["moderation"] = output["label"] != "clean" or output["score"] >= self.threshold
-            result.outputs[item.id] = output
+            moderation = output["label"] != "clean" or output["score"] >= self.threshold
+            result.outputs[item.id] = ToxicityOut(**output, moderation=moderation)
         return result

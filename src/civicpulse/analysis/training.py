@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
+from civicpulse.analysis.base import ShipsConfigOnly
 from civicpulse.analysis.features import fold
 from civicpulse.embeddings import Embedder
 from civicpulse.errors import CivicPulseError, Unprocessable
@@ -279,7 +280,7 @@ def model_path(directory: Path, task: str) -> Path:
     return Path(directory) / f"{task}{SUFFIX}"
 
 
-class ModelSlot:
+class ModelSlot(ShipsConfigOnly):
     """The trained model of one task in the model directory, loaded lazily and reloaded when the
     file changes; ``None`` while there is none (or its labels are outside ``allowed``)."""
 

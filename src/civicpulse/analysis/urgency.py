@@ -14,11 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
-from civicpulse.analysis.base import AnalysisItem, StageResult, analysis_text
+from civicpulse.analysis.base import AnalysisItem, ShipsConfigOnly, StageResult, analysis_text
 from civicpulse.analysis.features import Lexicon, fold_ascii, tokens
+from civicpulse.annotations import UrgencyOut, UrgencyReason
 from civicpulse.errors import CivicPulseError
 from civicpulse.settings import Settings
 
@@ -123,17 +124,18 @@ def _today() -> dt.date:
     return dt.datetime.now(LOCAL_TIME).date()
 
 
-class UrgencyStage:
+class UrgencyStage(ShipsConfigOnly):
     """Output: ``{score, reason: [{code, vi, en, terms}], reason_text, deadline, deadline_basis}``."""
 
     name: ClassVar[str] = "urgency"
+    output: ClassVar[type[UrgencyOut]] = UrgencyOut
 
     def __init__(self, settings: Settings, today: Callable[[], dt.date] = _today) -> None:
-        self.rules_file = getattr(settings, "urgency_rules_file", None)
+        self.rules_file = settings.urgency_rules_file
         self.today = today
         self.rules_: UrgencyRules | None = None
 
-    def assess(self, text: str, today: dt.date) -> dict[str, Any]:
+    def assess(self, text: str, today: dt.date) -> UrgencyOut:
         """Urgency of one text."""
         if self.rules_ is None:
             self.rules_ = load_rules(self.rules_file)
@@ -158,16 +160,16 @@ class UrgencyStage:
             deadline, basis = stated, "date stated in the text"
         ordered = sorted(found, key=lambda code: -rules.categories[code].weight)
         reason = [
-            {"code": c, "vi": rules.categories[c].vi, "en": rules.categories[c].en, "terms": found[c]}
+            UrgencyReason(code=c, vi=rules.categories[c].vi, en=rules.categories[c].en, terms=found[c])
             for c in ordered
         ]
-        return {
-            "score": score,
-            "reason": reason,
-            "reason_text": "; ".join(f"{r['vi']} ({r['en']})" for r in reason),
-            "deadline": deadline.isoformat(),
-            "deadline_basis": basis,
-        }
+        return UrgencyOut(
+            score=score,
+            reason=reason,
+            reason_text="; ".join(f"{r.vi} ({r.en})" for r in reason),
+            deadline=deadline.isoformat(),
+            deadline_basis=basis,
+        )
 
     def process(self, items: list[AnalysisItem]) -> StageResult:
         """Assess every item; an item with no text fails, the others go on."""

@@ -1,4 +1,6 @@
-"""``create_app(settings)``: the FastAPI service, its routers, middleware and workers."""
+"""``create_api(settings)``: the FastAPI app with the API routers, middleware and the runtime's workers.
+
+The dashboard's pages are added by ``civicpulse.service.create_app``, which composes both."""
 
 from __future__ import annotations
 
@@ -9,35 +11,34 @@ from fastapi import FastAPI
 from starlette.middleware.sessions import SessionMiddleware
 
 from civicpulse import __version__
-from civicpulse.analysis.worker import WorkerPool
 from civicpulse.api.context import AppContext
 from civicpulse.api.errors import install_error_handlers
 from civicpulse.api.middleware import AuditMiddleware, BodyLimitMiddleware
 from civicpulse.api.routers import analyze, health, open311, submissions, themes
+from civicpulse.intake.feeds import FeedPoller
 from civicpulse.settings import Settings
-from civicpulse.web import views
 
 
-def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
-    """The whole service for these settings; nothing is shared with other apps."""
+def create_api(settings: Settings, *, run_workers: bool = True) -> FastAPI:
+    """The API for these settings; nothing is shared with other apps."""
     ctx = AppContext.from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx.db.upgrade()
         ctx.intake.start()
-        if run_workers and settings.worker_threads > 0:
-            ctx.workers = WorkerPool(ctx.db, settings)
-            ctx.workers.start()
+        if run_workers:
+            ctx.runtime.start_workers()
+        feeds = FeedPoller(ctx.db, settings)
+        feeds.start()  # only when settings.feeds lists feeds
         app.state.ready = True
         try:
             yield
         finally:
             app.state.ready = False
+            feeds.stop()
             ctx.intake.stop()
-            if ctx.workers is not None:
-                ctx.workers.stop()
-            ctx.db.dispose()
+            ctx.runtime.close()
 
     app = FastAPI(
         title="CivicPulse",
@@ -53,7 +54,6 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
     app.include_router(analyze.router)
     app.include_router(themes.router)
     app.include_router(open311.router)
-    views.install(app, settings)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,

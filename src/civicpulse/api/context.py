@@ -1,4 +1,5 @@
-"""What the app holds for its lifetime: settings, store, cipher, limiter, taxonomy, workers."""
+"""What the app holds for its lifetime: settings, the runtime (store, stages, workers), cipher,
+limiter, taxonomy."""
 
 from __future__ import annotations
 
@@ -6,10 +7,9 @@ from dataclasses import dataclass, field
 
 from cachetools import TTLCache
 
-from civicpulse.analysis.pipeline import LazyPipeline
-from civicpulse.analysis.worker import WorkerPool
 from civicpulse.api.ratelimit import RateLimiter
 from civicpulse.intake.batcher import IntakeBatcher
+from civicpulse.runtime.process import Runtime
 from civicpulse.settings import Settings
 from civicpulse.store.contacts import ContactCipher
 from civicpulse.store.db import Database
@@ -26,14 +26,14 @@ class AppContext:
     limiter: RateLimiter
     taxonomy: Taxonomy
     intake: IntakeBatcher
-    analysis: LazyPipeline
+    runtime: Runtime
     principals: TTLCache = field(default_factory=lambda: TTLCache(maxsize=10_000, ttl=30))
-    workers: WorkerPool | None = field(default=None)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AppContext:
         """Everything the app needs, built from settings (I/O: the engine and the taxonomy file)."""
-        db = Database.from_settings(settings)
+        runtime = Runtime(settings)
+        db = runtime.db
         cipher = ContactCipher(settings.fernet_key)
         taxonomy = load_taxonomy(settings.taxonomy_file)
         intake = IntakeBatcher(
@@ -50,6 +50,6 @@ class AppContext:
             limiter=RateLimiter(settings.public_rate_limit),
             taxonomy=taxonomy,
             intake=intake,
-            analysis=LazyPipeline(settings),
+            runtime=runtime,
             principals=TTLCache(maxsize=10_000, ttl=settings.token_cache_seconds),
         )

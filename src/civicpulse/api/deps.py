@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -13,31 +12,13 @@ from starlette.concurrency import run_in_threadpool
 from civicpulse.api.context import AppContext
 from civicpulse.domain import Role
 from civicpulse.errors import Forbidden, Unauthorized
+from civicpulse.identity import ANALYST_ROLES, Principal
 from civicpulse.store.tables import UserRow
-from civicpulse.store.users import user_for_token
+from civicpulse.store.users import principal_of, user_for_token
 
 SESSION_USER_KEY = "user_id"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 API_PREFIX = "/api/"
-
-
-@dataclass(frozen=True)
-class Principal:
-    """The signed-in user, as routes see it."""
-
-    id: int
-    email: str
-    role: Role
-    agencies: tuple[str, ...]
-
-    @classmethod
-    def of(cls, row: UserRow) -> Principal:
-        """From a stored user."""
-        return cls(row.id, row.email, Role(row.role), tuple(row.agencies or ()))
-
-    def agency_scope(self) -> tuple[str, ...] | None:
-        """Agencies this user is limited to, or ``None`` for every agency."""
-        return self.agencies if self.role == Role.agency_officer else None
 
 
 async def get_context(request: Request) -> AppContext:
@@ -95,13 +76,13 @@ async def optional_user(request: Request, ctx: Ctx) -> Principal | None:
 def _principal_for_token(ctx: AppContext, token: str) -> Principal | None:
     with ctx.db.read() as session:
         row = user_for_token(session, token)
-        return None if row is None else Principal.of(row)
+        return None if row is None else principal_of(row)
 
 
 def _principal_for_user(ctx: AppContext, user_id: int) -> Principal | None:
     with ctx.db.read() as session:
         row = session.get(UserRow, user_id)
-        return None if row is None or not row.active else Principal.of(row)
+        return None if row is None or not row.active else principal_of(row)
 
 
 def _cookie_write_to_api(request: Request) -> bool:
@@ -133,13 +114,7 @@ def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
 
 Writer = Annotated[Principal, Depends(require_roles(Role.admin, Role.analyst, Role.agency_officer))]
 Admin = Annotated[Principal, Depends(require_roles(Role.admin))]
-ANALYST_ROLES = (Role.admin, Role.analyst)
 Analyst = Annotated[Principal, Depends(require_roles(*ANALYST_ROLES))]
-
-
-def is_analyst(user: Principal) -> bool:
-    """Whether ``user`` may correct analysis and decide about themes (the dashboard's forms)."""
-    return user.role in ANALYST_ROLES
 
 
 async def public_rate_limit(request: Request, ctx: Ctx) -> None:

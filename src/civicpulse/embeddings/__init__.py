@@ -14,7 +14,7 @@ from civicpulse.embeddings.base import (
     embedders,
 )
 from civicpulse.embeddings.bundled import BundledEmbedder
-from civicpulse.embeddings.cache import CachedEmbedder, MemoryCache, StoreCache
+from civicpulse.embeddings.cache import CachedEmbedder, MemoryCache, VectorLookup
 from civicpulse.embeddings.index import VectorIndex
 from civicpulse.embeddings.openai_compat import OpenAIEmbedder
 from civicpulse.embeddings.sentence_transformers import SentenceTransformersEmbedder
@@ -33,7 +33,7 @@ __all__ = [
     "MissingDependency",
     "OpenAIEmbedder",
     "SentenceTransformersEmbedder",
-    "StoreCache",
     "VectorIndex",
+    "VectorLookup",
     "embedders",
 ]

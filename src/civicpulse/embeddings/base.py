@@ -44,12 +44,6 @@ class EmbeddingError(CivicPulseError):
     status, code = 502, "embedding_failed"
 
 
-def setting(settings: Any, name: str, default: Any) -> Any:
-    """``settings.<name>``, or ``default`` where the field is absent or unset."""
-    value = getattr(settings, name, None)
-    return default if value is None else value
-
-
 def e5_prefixes(model_name: str) -> tuple[str, str]:
     """``(query, passage)`` prefixes: e5's for a model whose name says e5, else none."""
     return (E5_QUERY, E5_PASSAGE) if "e5" in model_name.lower() else ("", "")

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from civicpulse.embeddings.base import MissingDependency, batches, empty, l2_normalise, setting
+from civicpulse.embeddings.base import MissingDependency, batches, empty, l2_normalise
+from civicpulse.settings import Settings
 
 MODEL_NAME = "multilingual-e5-small-q4"
 DEFAULT_BATCH = 64
@@ -65,12 +66,12 @@ class BundledEmbedder:
         self.model_: Any = None
 
     @classmethod
-    def from_settings(cls, settings: Any) -> BundledEmbedder:
+    def from_settings(cls, settings: Settings) -> BundledEmbedder:
         """Built from ``embedding_batch``, ``embedding_threads`` and ``embedding_max_tokens``."""
         return cls(
-            batch=setting(settings, "embedding_batch", DEFAULT_BATCH),
-            threads=setting(settings, "embedding_threads", 0),
-            max_tokens=setting(settings, "embedding_max_tokens", DEFAULT_MAX_TOKENS),
+            batch=settings.embedding_batch,
+            threads=settings.embedding_threads,
+            max_tokens=settings.embedding_max_tokens,
         )
 
     def _engine(self) -> Any:

@@ -1,4 +1,4 @@
-"""Embed each distinct text once per model: an in-memory LRU, then the stored vectors, then the model.
+"""Embed each distinct text once per model: an in-memory LRU, then earlier vectors, then the model.
 
 Texts are keyed by ``content_hash`` (NFC, whitespace folded), the same hash the store uses, so
 "Rác  thải" and "Rác thải" share one vector.
@@ -9,12 +9,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from typing import Any
+from typing import Protocol
 
 import numpy as np
 
 from civicpulse.embeddings.base import Embedder, empty
-from civicpulse.store.submissions import content_hash
+from civicpulse.textkit.fingerprint import content_hash
 
 log = logging.getLogger(__name__)
 
@@ -54,35 +54,20 @@ class MemoryCache:
         return len(self._entries)
 
 
-class StoreCache:
-    """Passage vectors already in the ``embeddings`` table, looked up by content hash.
-
-    A store that cannot answer (not migrated, unreachable) is logged once and then skipped.
-    """
-
-    def __init__(self, db: Any) -> None:
-        self.db = db
-        self.enabled = True
+class VectorLookup(Protocol):
+    """Where vectors computed before may be found (the store implements it): the port of the cache."""
 
     def get_many(self, model: str, hashes: list[str]) -> dict[str, np.ndarray]:
-        """Stored vectors of ``model`` for those of ``hashes`` that have one."""
-        if not self.enabled or not hashes:
-            return {}
-        from civicpulse.store.vectors import vectors_by_hash
-
-        try:
-            with self.db.read() as session:
-                return vectors_by_hash(session, model, hashes)
-        except Exception as exc:  # a cache never breaks analysis
-            log.warning("embedding store cache disabled: %s", exc)
-            self.enabled = False
-            return {}
+        """Vectors of ``model`` for those of ``hashes`` that have one."""
+        ...
 
 
 class CachedEmbedder:
     """An ``Embedder`` in front of another: same name and width, each distinct text embedded once."""
 
-    def __init__(self, inner: Embedder, memory: MemoryCache | None = None, store: StoreCache | None = None):
+    def __init__(
+        self, inner: Embedder, memory: MemoryCache | None = None, store: VectorLookup | None = None
+    ) -> None:
         self.inner = inner
         self.memory = memory if memory is not None else MemoryCache()
         self.store = store

@@ -111,14 +111,3 @@ class VectorIndex:
             out_ids[start : start + block, :top] = self._ids[best]
             out_scores[start : start + block, :top] = np.take_along_axis(part_scores, order, axis=1)
         return out_ids, out_scores
-
-    @classmethod
-    def from_store(cls, db: Any, model: str) -> VectorIndex:
-        """An index of every vector of ``model`` in the store."""
-        from civicpulse.store.vectors import load_vectors
-
-        with db.read() as session:
-            ids, matrix = load_vectors(session, model)
-        index = cls(dim=matrix.shape[1] if len(ids) else None)
-        index.add(ids, matrix)
-        return index

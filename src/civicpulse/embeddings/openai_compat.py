@@ -10,8 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from civicpulse.embeddings.base import EmbeddingError, batches, e5_prefixes, empty, l2_normalise, setting
+from civicpulse.embeddings.base import EmbeddingError, batches, e5_prefixes, empty, l2_normalise
 from civicpulse.openai_http import OpenAIHttp, endpoint_url
+from civicpulse.settings import Settings
 
 
 class OpenAIEmbedder:
@@ -58,18 +59,18 @@ class OpenAIEmbedder:
         )
 
     @classmethod
-    def from_settings(cls, settings: Any) -> OpenAIEmbedder:
+    def from_settings(cls, settings: Settings) -> OpenAIEmbedder:
         """Built from ``embedding_endpoint``, ``embedding_model``, ``embedding_api_key`` and friends."""
-        endpoint = setting(settings, "embedding_endpoint", None)
-        model = setting(settings, "embedding_model", None)
+        endpoint = settings.embedding_endpoint
+        model = settings.embedding_model
         if not endpoint or not model:
             raise EmbeddingError("the openai embedder needs embedding_endpoint and embedding_model")
         return cls(
             endpoint,
             model,
-            setting(settings, "embedding_api_key", None),
-            dim=setting(settings, "embedding_dim", None),
-            batch=setting(settings, "embedding_batch", 128),
+            settings.embedding_api_key,
+            dim=settings.embedding_dim,
+            batch=settings.embedding_batch,
         )
 
     @property

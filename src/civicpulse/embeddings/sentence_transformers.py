@@ -19,8 +19,8 @@ from civicpulse.embeddings.base import (
     e5_prefixes,
     empty,
     l2_normalise,
-    setting,
 )
+from civicpulse.settings import Settings
 
 INSTALL_HINT = "pip install 'civicpulse[gpu]'"
 
@@ -62,13 +62,13 @@ class SentenceTransformersEmbedder:
         self.dim_: int | None = None
 
     @classmethod
-    def from_settings(cls, settings: Any) -> SentenceTransformersEmbedder:
+    def from_settings(cls, settings: Settings) -> SentenceTransformersEmbedder:
         """Built from ``embedding_model`` (a directory) and ``embedding_batch``."""
-        path = setting(settings, "embedding_model", None)
+        path = settings.embedding_model
         if not path:
             raise EmbeddingError("the sentence-transformers embedder needs embedding_model (a directory)")
         require_package()
-        return cls(path, batch=setting(settings, "embedding_batch", 64))
+        return cls(path, batch=settings.embedding_batch)
 
     def _model(self) -> Any:
         if self.model_ is None:

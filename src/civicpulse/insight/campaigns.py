@@ -22,24 +22,30 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from civicpulse.settings import Settings
 from civicpulse.store.neardup import GroupMember, group_members, group_of, group_sizes, split_links
+
+
+def _default(name: str) -> Any:
+    """The default of a setting, written once in ``Settings``."""
+    return Settings.model_fields[name].default
 
 
 @dataclass(frozen=True)
 class CampaignRules:
-    """When a near-duplicate group counts as a coordinated campaign."""
+    """When a near-duplicate group counts as a coordinated campaign (defaults: those of the settings)."""
 
-    min_size: int = 10
-    min_senders: int = 5
-    window: timedelta = timedelta(hours=72)
+    min_size: int = _default("campaign_min_size")
+    min_senders: int = _default("campaign_min_senders")
+    window: timedelta = timedelta(hours=_default("campaign_window_hours"))
 
     @classmethod
-    def from_settings(cls, settings: Any) -> CampaignRules:
+    def from_settings(cls, settings: Settings) -> CampaignRules:
         """Rules from ``campaign_min_size``, ``campaign_min_senders``, ``campaign_window_hours``."""
         return cls(
-            min_size=int(getattr(settings, "campaign_min_size", cls.min_size)),
-            min_senders=int(getattr(settings, "campaign_min_senders", cls.min_senders)),
-            window=timedelta(hours=float(getattr(settings, "campaign_window_hours", 72.0))),
+            min_size=settings.campaign_min_size,
+            min_senders=settings.campaign_min_senders,
+            window=timedelta(hours=settings.campaign_window_hours),
         )
 
 

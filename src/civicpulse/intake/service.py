@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import insert
-
 from civicpulse.domain import Accepted, SubmissionIn
+from civicpulse.store.audit import AuditEvent, record_audits
 from civicpulse.store.contacts import ContactCipher
 from civicpulse.store.db import Database
 from civicpulse.store.submissions import accept_submissions
-from civicpulse.store.tables import AuditRow, utcnow
 
 
 @dataclass(frozen=True)
@@ -42,26 +40,24 @@ def accept_many(
     with db.write() as session:
         results = accept_submissions(session, items, cipher, default_agency=agency_by_service)
         per_request: list[list[Accepted]] = []
-        audit_rows = []
-        now = utcnow()
+        events: list[AuditEvent] = []
         start = 0
         for request in requests:
             mine = results[start : start + len(request.items)]
             start += len(request.items)
             per_request.append(mine)
             new = sum(not r.duplicate for r in mine)
-            audit_rows.append(
-                {
-                    "at": now,
-                    "actor": request.actor,
-                    "action": request.action,
-                    "target": _target(mine),
-                    "client": request.client,
-                    "status": 201 if new else 200,
-                    "detail": {"received": len(mine), "new": new},
-                }
+            events.append(
+                AuditEvent(
+                    actor=request.actor,
+                    action=request.action,
+                    target=_target(mine),
+                    client=request.client,
+                    status=201 if new else 200,
+                    detail={"received": len(mine), "new": new},
+                )
             )
-        session.execute(insert(AuditRow.__table__), audit_rows)
+        record_audits(session, events)
     return per_request
 
 

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from civicpulse.store.tables import AuditRow
+from civicpulse.store.tables import AuditRow, utcnow
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One event to record; ``record_audits`` writes many in one statement."""
+
+    actor: str
+    action: str
+    target: str | None = None
+    client: str | None = None
+    status: int | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
 
 
 def record_audit(
@@ -34,13 +47,21 @@ def record_audit(
     )
 
 
-def recent_audit(
-    session: Session, *, limit: int = 100, since: datetime | None = None, action: str | None = None
-) -> list[AuditRow]:
-    """The newest audit events first."""
-    query = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
-    if since is not None:
-        query = query.where(AuditRow.at >= since)
-    if action is not None:
-        query = query.where(AuditRow.action == action)
-    return list(session.scalars(query))
+def record_audits(session: Session, events: Sequence[AuditEvent]) -> None:
+    """Add several audit events, all stamped with the same time, to the session's transaction."""
+    if not events:
+        return
+    now = utcnow()
+    rows = [
+        {
+            "at": now,
+            "actor": event.actor,
+            "action": event.action,
+            "target": event.target,
+            "client": event.client,
+            "status": event.status,
+            "detail": event.detail,
+        }
+        for event in events
+    ]
+    session.execute(insert(AuditRow.__table__), rows)

@@ -63,6 +63,13 @@ class Database:
             _configure_sqlite(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Only the URL travels (e.g. with a stage's port to a Ray actor); the engine is made anew."""
+        return {"url": self.url}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["url"])  # type: ignore[misc]
+
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
         """The store named by ``settings.database_url``."""

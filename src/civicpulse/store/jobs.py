@@ -68,12 +68,7 @@ def finish_job(session: Session, job: ClaimedJob, *, now: datetime | None = None
     )
     if result.rowcount != 1:
         return False
-    session.execute(
-        update(SubmissionRow)
-        .where(SubmissionRow.id == job.submission_id)
-        .values(analysis_state="done", updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    _set_analysis_state(session, job.submission_id, "done", now)
     return True
 
 
@@ -104,27 +99,20 @@ def fail_job(
         .execution_options(synchronize_session=False)
     )
     if final and result.rowcount == 1:
-        session.execute(
-            update(SubmissionRow)
-            .where(SubmissionRow.id == job.submission_id)
-            .values(analysis_state="failed", updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
+        _set_analysis_state(session, job.submission_id, "failed", now)
     return state
+
+
+def _set_analysis_state(session: Session, submission_id: int, state: str, now: datetime) -> None:
+    session.execute(
+        update(SubmissionRow)
+        .where(SubmissionRow.id == submission_id)
+        .values(analysis_state=state, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def queue_counts(session: Session) -> dict[str, int]:
     """How many jobs are in each state."""
     rows = session.execute(select(JobRow.state, func.count()).group_by(JobRow.state)).all()
     return {state: count for state, count in rows}
-
-
-def requeue_failed(session: Session) -> int:
-    """Give failed jobs a fresh set of tries (after a fix); returns how many."""
-    result = session.execute(
-        update(JobRow)
-        .where(JobRow.state == "failed")
-        .values(state="queued", attempts=0, run_after=utcnow(), finished_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount

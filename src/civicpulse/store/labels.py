@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from civicpulse.annotations import PiiOut, stored_redacted_text
 from civicpulse.domain import SENTIMENT_LABELS, TOXICITY_LABELS
 from civicpulse.errors import NotFound, Unprocessable
+from civicpulse.store.audit import record_audit
 from civicpulse.store.tables import AnnotationRow, EventRow, LabelRow, SubmissionRow, utcnow
 
 TASKS = ("topic", "sentiment", "toxicity")
@@ -25,7 +27,37 @@ def allowed_values(task: str, topic_codes: Iterable[str]) -> tuple[str, ...]:
     raise Unprocessable(f"unknown task {task!r}; known: {', '.join(TASKS)}")
 
 
-def add_label(
+def record_corrections(
+    session: Session,
+    submission_id: int,
+    labels: Mapping[str, str],
+    *,
+    actor: str,
+    topic_codes: Iterable[str],
+    client: str | None = None,
+    status: int | None = None,
+) -> list[LabelRow]:
+    """Validate and store an analyst's corrections of one submission (``task -> value``), each with a
+    line in the submission's history, and one audit event for them all (``status`` is the caller's
+    response status)."""
+    codes = tuple(topic_codes)
+    rows = [
+        _add_label(session, submission_id, task, value, actor=actor, topic_codes=codes)
+        for task, value in labels.items()
+    ]
+    record_audit(
+        session,
+        actor=actor,
+        action="label.create",
+        target=f"submission:{submission_id}",
+        client=client,
+        status=status,
+        detail=dict(labels),
+    )
+    return rows
+
+
+def _add_label(
     session: Session, submission_id: int, task: str, value: str, *, actor: str, topic_codes: Iterable[str]
 ) -> LabelRow:
     """Record a correction (and a line in the submission's history)."""
@@ -77,11 +109,9 @@ def labelled_texts(session: Session, task: str) -> list[tuple[str, str]]:
         select(LabelRow.value, AnnotationRow.data)
         .join(
             AnnotationRow,
-            (AnnotationRow.submission_id == LabelRow.submission_id) & (AnnotationRow.stage == "pii"),
+            (AnnotationRow.submission_id == LabelRow.submission_id) & (AnnotationRow.stage == PiiOut.stage),
         )
         .where(LabelRow.id.in_(latest))
         .order_by(LabelRow.submission_id)
     )
-    return [
-        (data["redacted_text"], value) for value, data in rows if isinstance(data.get("redacted_text"), str)
-    ]
+    return [(text, value) for value, data in rows if (text := stored_redacted_text(data)) is not None]

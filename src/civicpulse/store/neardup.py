@@ -17,6 +17,7 @@ import numpy as np
 from sqlalchemy import JSON, Float, ForeignKey, Index, LargeBinary, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from civicpulse.store.db import Database
 from civicpulse.store.tables import Base, Id, SubmissionRow, UtcDateTime, utcnow
 
 _IN_CHUNK = 500  # ids per IN (...) clause
@@ -186,3 +187,20 @@ def group_members(
         members.extend(GroupMember(*row) for row in session.execute(query).all())
     members.sort(key=lambda m: (m.received_at, m.submission_id))
     return members
+
+
+class StoredSignatures:
+    """The dedup stage's signature source (``analysis.dedup.SignatureSource``) over this store."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def signatures_since(
+        self, scheme: str, since: datetime | None, skip: Iterable[int]
+    ) -> list[tuple[int, np.ndarray, int]]:
+        """``(submission id, signature, group)`` of the signatures of ``scheme`` written since ``since``."""
+        with self.db.read() as session:
+            return [
+                (row.submission_id, row.signature, row.group_id)
+                for row in load_signatures(session, scheme, since=since, skip=skip)
+            ]

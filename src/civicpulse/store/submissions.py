@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import secrets
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +12,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from civicpulse.annotations import PII_TEXT, TOPIC_REVIEW, PiiOut, TopicOut, stored_redacted_text
 from civicpulse.domain import (
     Accepted,
     AnalysisState,
@@ -29,14 +28,8 @@ from civicpulse.store import bulk
 from civicpulse.store.contacts import ContactCipher
 from civicpulse.store.labels import current_labels
 from civicpulse.store.tables import AnnotationRow, LabelRow, SubmissionRow, utcnow
-
-_TRACKING_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
-
-
-def content_hash(text: str) -> str:
-    """SHA-256 of the text after NFC and whitespace folding: the same words hash the same."""
-    folded = " ".join(unicodedata.normalize("NFC", text).split())
-    return hashlib.sha256(folded.encode()).hexdigest()
+from civicpulse.store.tracking import new_tracking_codes
+from civicpulse.textkit.fingerprint import content_hash
 
 
 def dedup_key(item: SubmissionIn, text_hash: str) -> str:
@@ -46,16 +39,6 @@ def dedup_key(item: SubmissionIn, text_hash: str) -> str:
     else:
         raw = f"text\0{item.channel}\0{text_hash}"
     return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def new_tracking_code() -> str:
-    """A short public code such as ``CP-7K3M-9QXD`` (about 40 bits of randomness)."""
-    number = secrets.randbelow(len(_TRACKING_ALPHABET) ** 8)
-    chars = []
-    for _ in range(8):
-        number, digit = divmod(number, len(_TRACKING_ALPHABET))
-        chars.append(_TRACKING_ALPHABET[digit])
-    return f"CP-{''.join(chars[:4])}-{''.join(chars[4:])}"
 
 
 def accept_submissions(
@@ -76,7 +59,7 @@ def accept_submissions(
     keys: list[str] = []
     firsts: dict[str, SubmissionIn] = {}
     rows: list[tuple[Any, ...]] = []
-    codes = iter(_draw_tracking_codes(len(items)))  # one each, whether or not it is new
+    codes = iter(new_tracking_codes(len(items)))  # one each, whether or not it is new
     for item in items:
         text_hash = content_hash(item.text)
         key = dedup_key(item, text_hash)
@@ -108,7 +91,7 @@ def accept_submissions(
                 cipher.sender_key(item.contact),
             )
         )
-    outcomes = bulk.insert_submissions(session, rows, _draw_tracking_codes, now)
+    outcomes = bulk.insert_submissions(session, rows, new_tracking_codes, now)
     contacts = [
         (outcomes[key].id, cipher.encrypt(item.contact))
         for key, item in firsts.items()
@@ -127,26 +110,6 @@ def accept_submissions(
 
 def _has_contact(item: SubmissionIn) -> bool:
     return item.contact is not None and not item.contact.is_empty()
-
-
-_CODE_CHARS = 8
-# Random bytes below 248 (8 x 31) fall evenly on the 31 letters; the rest are dropped.
-_USABLE = 256 - 256 % len(_TRACKING_ALPHABET)
-_TO_LETTER = bytes(
-    ord(_TRACKING_ALPHABET[b % len(_TRACKING_ALPHABET)]) if b < _USABLE else 0 for b in range(256)
-)
-_UNUSABLE = bytes(range(_USABLE, 256))
-
-
-def _draw_tracking_codes(count: int) -> list[str]:
-    """``count`` codes like ``new_tracking_code``'s, drawn from one read of the system's randomness."""
-    wanted = _CODE_CHARS * count
-    letters = b""
-    while len(letters) < wanted:
-        missing = wanted - len(letters)
-        letters += secrets.token_bytes(missing + missing // 16 + 16).translate(_TO_LETTER, _UNUSABLE)
-    text = letters[:wanted].decode("ascii")
-    return [f"CP-{text[i : i + 4]}-{text[i + 4 : i + 8]}" for i in range(0, wanted, _CODE_CHARS)]
 
 
 def to_out(row: SubmissionRow, annotations: Sequence[AnnotationRow] = ()) -> SubmissionOut:
@@ -178,8 +141,8 @@ def to_out(row: SubmissionRow, annotations: Sequence[AnnotationRow] = ()) -> Sub
 
 def _redacted_text(annotations: Sequence[AnnotationRow]) -> str | None:
     for annotation in annotations:
-        if annotation.stage == "pii" and isinstance(annotation.data.get("redacted_text"), str):
-            return annotation.data["redacted_text"]
+        if annotation.stage == PiiOut.stage and (text := stored_redacted_text(annotation.data)) is not None:
+            return text
     return None
 
 
@@ -189,7 +152,7 @@ def redacted_texts(session: Session, submission_ids: Sequence[int]) -> dict[int,
         return {}
     rows = session.scalars(
         select(AnnotationRow).where(
-            AnnotationRow.submission_id.in_(list(submission_ids)), AnnotationRow.stage == "pii"
+            AnnotationRow.submission_id.in_(list(submission_ids)), AnnotationRow.stage == PiiOut.stage
         )
     )
     return {row.submission_id: text for row in rows if (text := _redacted_text([row])) is not None}
@@ -241,16 +204,16 @@ class SubmissionFilter:
         if self.text and self.search_raw:
             query = query.where(SubmissionRow.text.icontains(self.text, autoescape=True))
         elif self.text:  # nobody can probe raw text for personal data they may not see
-            redacted = AnnotationRow.data["redacted_text"].as_string()
+            redacted = AnnotationRow.data[PII_TEXT].as_string()
             matching = select(AnnotationRow.submission_id).where(
-                AnnotationRow.stage == "pii", redacted.icontains(self.text, autoescape=True)
+                AnnotationRow.stage == PiiOut.stage, redacted.icontains(self.text, autoescape=True)
             )
             query = query.where(SubmissionRow.id.in_(matching))
         if self.agencies is not None:
             query = query.where(SubmissionRow.agency.in_(self.agencies))
         if self.review:
             unsure = select(AnnotationRow.submission_id).where(
-                AnnotationRow.stage == "topic", AnnotationRow.data["review"].as_boolean().is_(True)
+                AnnotationRow.stage == TopicOut.stage, AnnotationRow.data[TOPIC_REVIEW].as_boolean().is_(True)
             )
             labelled = select(LabelRow.submission_id).where(LabelRow.task == "topic")
             query = query.where(SubmissionRow.id.in_(unsure), SubmissionRow.id.not_in(labelled))

@@ -11,8 +11,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from civicpulse.domain import Role, UserOut
+from civicpulse.domain import Role
 from civicpulse.errors import Conflict, NotFound, Unprocessable
+from civicpulse.identity import Principal
 from civicpulse.store.tables import ApiTokenRow, UserRow
 
 _hasher = PasswordHasher()
@@ -27,16 +28,9 @@ def _normalise_email(email: str) -> str:
     return email
 
 
-def user_out(row: UserRow) -> UserOut:
-    """The public view of a user (no password hash)."""
-    return UserOut(
-        id=row.id,
-        email=row.email,
-        role=row.role,
-        agencies=row.agencies or [],
-        active=row.active,
-        created_at=row.created_at,
-    )
+def principal_of(row: UserRow) -> Principal:
+    """The principal of a stored user, as routes and pages see it."""
+    return Principal(row.id, row.email, Role(row.role), tuple(row.agencies or ()))
 
 
 def create_user(

@@ -6,14 +6,19 @@ is not used (Debian here does not ship it), the in-process index reads these row
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import numpy as np
 from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from civicpulse.store.db import Database
 from civicpulse.store.tables import Base, Id, UtcDateTime, utcnow
+
+log = logging.getLogger(__name__)
 
 _IN_CHUNK = 500  # ids per IN (...) clause
 
@@ -130,3 +135,25 @@ def stored_models(session: Session) -> dict[str, int]:
 
 def _chunks(values: list, size: int = _IN_CHUNK) -> list[list]:
     return [values[start : start + size] for start in range(0, len(values), size)]
+
+
+class StoredVectors:
+    """The embed stage's vector cache (``embeddings.cache.VectorLookup``): passage vectors already
+    in the ``embeddings`` table, by content hash. A store that cannot answer (not migrated,
+    unreachable) is logged once and then skipped: a cache never breaks analysis."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.enabled = True
+
+    def get_many(self, model: str, hashes: list[str]) -> dict[str, np.ndarray]:
+        """Stored vectors of ``model`` for those of ``hashes`` that have one."""
+        if not self.enabled or not hashes:
+            return {}
+        try:
+            with self.db.read() as session:
+                return vectors_by_hash(session, model, hashes)
+        except SQLAlchemyError as exc:
+            log.warning("embedding store cache disabled: %s", exc)
+            self.enabled = False
+            return {}

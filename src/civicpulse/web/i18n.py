@@ -16,6 +16,7 @@ _CHANNELS_VI = {
     "social_media": "Mạng xã hội",
     "survey": "Khảo sát",
     "file_import": "Nhập từ tệp",
+    "feed": "Nguồn tin RSS/Atom",
 }
 _CHANNELS_EN = {
     "web_form": "Web form",
@@ -26,6 +27,7 @@ _CHANNELS_EN = {
     "social_media": "Social media",
     "survey": "Survey",
     "file_import": "File import",
+    "feed": "RSS/Atom feed",
 }
 
 VI: dict[str, str] = {

@@ -11,12 +11,11 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from civicpulse.api.deps import OptionalUser, Principal, ReadSession, client_address, is_analyst
+from civicpulse.api.deps import OptionalUser, ReadSession, client_address
 from civicpulse.domain import SENTIMENT_LABELS, CaseStatus, Channel, check_clean_text
 from civicpulse.errors import BadRequest, Forbidden, NotFound
-from civicpulse.privacy import may_search_raw_text, shown_to
-from civicpulse.store.audit import record_audit
-from civicpulse.store.labels import add_label
+from civicpulse.identity import Principal, is_analyst, may_search_raw_text, shown_to
+from civicpulse.store.labels import record_corrections
 from civicpulse.store.submissions import (
     SubmissionFilter,
     count_submissions,
@@ -195,16 +194,14 @@ def correct_submission(
     ctx = request.app.state.ctx
     chosen = {task: value for task, value in (("topic", topic), ("sentiment", sentiment)) if value}
     with ctx.db.write() as session:
-        for task, value in chosen.items():
-            add_label(session, submission_id, task, value, actor=user.email, topic_codes=ctx.taxonomy.codes())
-        record_audit(
+        record_corrections(
             session,
+            submission_id,
+            chosen,
             actor=user.email,
-            action="label.create",
-            target=f"submission:{submission_id}",
+            topic_codes=ctx.taxonomy.codes(),
             client=client_address(request),
             status=303,
-            detail=chosen,
         )
     request.state.audited = True
     return RedirectResponse(f"/submissions/{submission_id}", status_code=303)

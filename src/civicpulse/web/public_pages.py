@@ -8,11 +8,11 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
 
 from civicpulse.api.deps import Ctx, PublicRateLimit, ReadSession, client_address
-from civicpulse.domain import Channel, SubmissionIn, TrackingStatus
+from civicpulse.domain import TrackingStatus
 from civicpulse.errors import NotFound
+from civicpulse.intake.form import FORM_FIELDS, FormProblem, form_submission
 from civicpulse.intake.service import accept
 from civicpulse.store.submissions import get_by_tracking_code
 from civicpulse.web.csrf import CsrfProtected
@@ -21,7 +21,6 @@ from civicpulse.web.render import render
 
 router = APIRouter(include_in_schema=False)
 
-CONTACT_FIELDS = ("name", "phone", "email")
 TRACKING_CODE = re.compile(r"^[A-Za-z0-9-]{1,32}$")
 _FIELD_LABELS = {
     "text": "submit.text",
@@ -32,47 +31,28 @@ _FIELD_LABELS = {
 }
 
 
-def form_errors(exc: ValidationError, t: Translator) -> list[str]:
-    """Pydantic's errors as sentences a citizen understands, in the page's language."""
+def form_errors(problems: list[FormProblem], t: Translator) -> list[str]:
+    """The form's problems as sentences a citizen understands, in the page's language."""
     messages: list[str] = []
-    for error in exc.errors():
-        field = str(error["loc"][-1]) if error["loc"] else "text"
-        label = t(_FIELD_LABELS.get(field, "submit.text"))
-        kind, text = error["type"], str(error.get("msg", ""))
-        if field == "text" and (kind == "string_too_short" or "empty" in text):
+    for problem in problems:
+        label = t(_FIELD_LABELS.get(problem.field, "submit.text"))
+        if problem.kind == "text_empty":
             messages.append(t("err.text_empty"))
-        elif field == "text" and kind == "string_too_long":
-            messages.append(t("err.text_long", max=error.get("ctx", {}).get("max_length", "")))
-        elif kind == "string_too_long":
-            messages.append(t("err.too_long", field=label, max=error.get("ctx", {}).get("max_length", "")))
-        elif "control character" in text or "surrogate" in text:
+        elif problem.kind == "text_long":
+            messages.append(t("err.text_long", max=problem.limit))
+        elif problem.kind == "too_long":
+            messages.append(t("err.too_long", field=label, max=problem.limit))
+        elif problem.kind == "control":
             messages.append(t("err.control", field=label))
         else:
             messages.append(t("err.invalid", field=label))
     return list(dict.fromkeys(messages))
 
 
-def _parse(values: dict[str, str], max_chars: int, t: Translator) -> tuple[SubmissionIn | None, list[str]]:
-    """The submission of the form, or the reasons it cannot be accepted."""
-    contact = {key: values[key].strip() for key in CONTACT_FIELDS if values[key].strip()}
-    if len(values["text"]) > max_chars:
-        return None, [t("err.text_long", max=max_chars)]
-    try:
-        item = SubmissionIn(
-            text=values["text"],
-            channel=Channel.web_form,
-            locality=values["locality"].strip() or None,
-            contact=contact or None,
-        )
-    except ValidationError as exc:
-        return None, form_errors(exc, t)
-    return item, []
-
-
 @router.get("/submit")
 def submit_form(request: Request) -> Response:
     """The empty citizen form."""
-    values = dict.fromkeys(("text", "locality", *CONTACT_FIELDS), "")
+    values = dict.fromkeys(FORM_FIELDS, "")
     return render(request, "submit.html", {"values": values, "errors": [], "active": "submit"})
 
 
@@ -89,8 +69,9 @@ def submit(
     """Accept the feedback through the one intake door and show its tracking code."""
     values = {"text": text, "locality": locality, "name": name, "phone": phone, "email": email}
     t = translator(request)
-    item, errors = _parse(values, ctx.settings.max_text_chars, t)
+    item, problems = form_submission(values, ctx.settings.max_text_chars)
     if item is None:
+        errors = form_errors(problems, t)
         context: dict[str, Any] = {"values": values, "errors": errors, "active": "submit"}
         return render(request, "submit.html", context, status_code=422)
     [result] = accept(

@@ -12,6 +12,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
+from civicpulse.annotations import LanguageOut, parse_stored
 from civicpulse.api.deps import SESSION_USER_KEY
 from civicpulse.domain import SubmissionOut
 from civicpulse.web.csrf import session_csrf_token
@@ -49,9 +50,9 @@ def show_value(value: Any) -> str:
 
 def detected_language(item: SubmissionOut) -> str | None:
     """The language the analysis found (``language`` annotation), else ``None``."""
-    annotation = item.annotations.get("language")
-    value = annotation.data.get("language") if annotation else None
-    return value if isinstance(value, str) and value else None
+    annotation = item.annotations.get(LanguageOut.stage)
+    found = parse_stored(LanguageOut.stage, annotation.data) if annotation else None
+    return found.language if isinstance(found, LanguageOut) and found.language else None
 
 
 def page_globals(request: Request) -> dict[str, Any]:

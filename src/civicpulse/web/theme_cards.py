@@ -5,7 +5,7 @@ render the same ``_theme.html`` macros."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +13,11 @@ from markupsafe import Markup
 
 from civicpulse.domain import SENTIMENT_LABELS
 from civicpulse.insight.themes.models import ThemeOut, ThemesOut
+from civicpulse.insight.trends import bucketed
 from civicpulse.web.i18n import LANGUAGES, Translator
 
 STATIC_DIR = Path(__file__).parent / "static"
 TOP_PLACES = 3
-MAX_POINTS = 62  # a trend is drawn by day up to this many days, else by week, else by month
 SPARK_WIDTH, SPARK_HEIGHT = 160, 36
 
 
@@ -57,49 +57,12 @@ def _percent(share: float) -> float:
     return round(100 * share, 1)
 
 
-def _bucket(day: date, unit: str) -> date:
-    if unit == "week":
-        return day - timedelta(days=day.weekday())
-    if unit == "month":
-        return day.replace(day=1)
-    return day
-
-
-def _next(start: date, unit: str) -> date:
-    if unit == "week":
-        return start + timedelta(days=7)
-    if unit == "month":
-        return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return start + timedelta(days=1)
-
-
-def trend_buckets(trend: dict[str, float]) -> tuple[str, list[date]]:
-    """The unit (day, week or month: the finest that needs at most ``MAX_POINTS`` buckets, else
-    month) and the buckets spanning a trend from its first day to its last, empty ones included."""
-    days = [date.fromisoformat(day) for day in trend]
-    if not days:
-        return "day", []
-    first, last = min(days), max(days)
-    span = (last - first).days + 1
-    unit = "day" if span <= MAX_POINTS else "week" if span <= MAX_POINTS * 7 else "month"
-    buckets, at = [], _bucket(first, unit)
-    while at <= last:
-        buckets.append(at)
-        at = _next(at, unit)
-    return unit, buckets
-
-
 def sparkline(trend: dict[str, float]) -> Spark | None:
     """SVG points of a trend over its own period, scaled to its peak."""
-    unit, buckets = trend_buckets(trend)
-    if not buckets:
+    series = bucketed(trend)
+    if series is None:
         return None
-    position = {bucket: i for i, bucket in enumerate(buckets)}
-    values = [0.0] * len(buckets)
-    for day, weight in trend.items():
-        values[position[_bucket(date.fromisoformat(day), unit)]] += weight
-    if len(values) == 1:
-        values = values * 2
+    values = series.values * 2 if len(series.values) == 1 else series.values
     peak = max(values) or 1.0
     step = SPARK_WIDTH / (len(values) - 1)
     points = [
@@ -108,7 +71,8 @@ def sparkline(trend: dict[str, float]) -> Spark | None:
     ]
     line = " ".join(f"{x},{y}" for x, y in points)
     area = f"0,{SPARK_HEIGHT} {line} {SPARK_WIDTH},{SPARK_HEIGHT}"
-    return Spark(line, area, unit, buckets[0].isoformat(), buckets[-1].isoformat(), f"{peak:g}")
+    first, last = series.starts[0].isoformat(), series.starts[-1].isoformat()
+    return Spark(line, area, series.unit, first, last, f"{peak:g}")
 
 
 def theme_cards(view: ThemesOut) -> list[ThemeCard]:

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import URL
 
 from civicpulse.analysis.gazetteer import gazetteer, phrase, split_type
-from civicpulse.api.deps import OptionalUser, Principal, ReadSession, client_address, is_analyst
+from civicpulse.api.deps import OptionalUser, ReadSession, client_address
 from civicpulse.errors import BadRequest, Forbidden, NotFound, Unprocessable
+from civicpulse.identity import Principal, is_analyst
 from civicpulse.insight.themes.decisions import (
     MAX_LABEL,
     MAX_PARTS,

@@ -21,11 +21,11 @@ from civicpulse.domain import (
     SubmissionPage,
 )
 from civicpulse.errors import Forbidden, Unprocessable
+from civicpulse.identity import may_search_raw_text, may_see_personal_data, shown_to
 from civicpulse.intake.service import IntakeRequest
-from civicpulse.privacy import may_search_raw_text, may_see_personal_data, shown_to
 from civicpulse.store.audit import record_audit
 from civicpulse.store.contacts import read_contact
-from civicpulse.store.labels import add_label
+from civicpulse.store.labels import record_corrections
 from civicpulse.store.submissions import SubmissionFilter, get_submission, list_submissions
 
 SubmissionId = Annotated[int, Path(ge=1, le=2**63 - 1)]
@@ -128,17 +128,14 @@ def correct_submission(
 ) -> SubmissionOut:
     """Record an analyst's correction of topic, sentiment or toxicity; it wins over the model."""
     with ctx.db.write() as session:
-        add_label(
-            session, submission_id, body.task, body.value, actor=user.email, topic_codes=ctx.taxonomy.codes()
-        )
-        record_audit(
+        record_corrections(
             session,
+            submission_id,
+            {body.task: body.value},
             actor=user.email,
-            action="label.create",
-            target=f"submission:{submission_id}",
+            topic_codes=ctx.taxonomy.codes(),
             client=client_address(request),
             status=201,
-            detail={"task": body.task, "value": body.value},
         )
     request.state.audited = True
     with ctx.db.read() as session:

@@ -13,12 +13,13 @@ import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from civicpulse.insight.base import AnalysedBatch
 from civicpulse.insight.themes.cluster import UNASSIGNED, Clustering, ClusterParams
 from civicpulse.insight.themes.decisions import apply_decisions, decision_log, latest_decisions, next_theme_id
 from civicpulse.insight.themes.discover import ThemeSet, assign_to_themes, describe_groups, discover_themes
@@ -27,13 +28,13 @@ from civicpulse.insight.themes.models import GeneratedText, QuoteOut, ThemeOut, 
 from civicpulse.insight.themes.represent import Theme, ThemeItem
 from civicpulse.insight.themes.slices import ThemeSlice, load_slice
 from civicpulse.llm import ChatClient
+from civicpulse.settings import Settings
 from civicpulse.store.tables import utcnow
 from civicpulse.store.themes import ThemeMemberRow, ThemeRow, ThemeRunRow
 from civicpulse.store.vectors import load_vectors
 
 MATCH_JACCARD = 0.5
 NEW_FOR = timedelta(days=7)
-_STAGES = ("pii", "topic", "sentiment", "places")
 
 
 def _previous_run(session: Session, key: str) -> ThemeRunRow | None:
@@ -320,3 +321,17 @@ def assign_new(
             session.add(ThemeMemberRow(run_id=run.id, submission_id=int(sid), theme_id=assigned[int(sid)]))
     session.flush()
     return assigned
+
+
+class ThemesInsight:
+    """The themes insight's hook: each analysed batch joins the stored whole-store themes."""
+
+    name: ClassVar[str] = "themes"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def on_analysed(self, session: Session, batch: AnalysedBatch) -> None:
+        """Place the batch's submissions (those that got a vector) into the latest stored themes."""
+        if "embed" in batch.stages:
+            assign_new(session, batch.submission_ids)

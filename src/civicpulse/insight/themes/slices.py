@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from civicpulse.annotations import (
+    LanguageOut,
+    PiiOut,
+    PlacesOut,
+    SentimentOut,
+    StageOutput,
+    TopicOut,
+    output_of,
+    parse_stored,
+)
 from civicpulse.errors import Unprocessable
 from civicpulse.insight.campaigns import count_once
 from civicpulse.insight.themes.represent import ThemeItem
@@ -17,7 +26,7 @@ from civicpulse.store.labels import current_labels
 from civicpulse.store.tables import AnnotationRow, SubmissionRow
 from civicpulse.store.vectors import load_vectors, stored_models
 
-_STAGES = ("pii", "topic", "sentiment", "places", "language")
+_STAGES = tuple(model.stage for model in (PiiOut, TopicOut, SentimentOut, PlacesOut, LanguageOut))
 
 
 @dataclass(frozen=True)
@@ -58,39 +67,42 @@ def load_slice(
         query = query.where(SubmissionRow.agency.in_(list(cut.agencies)))
     rows = session.execute(query.order_by(SubmissionRow.id)).all()
     ids = [r.id for r in rows]
-    outputs: dict[int, dict[str, dict[str, Any]]] = {}
+    outputs: dict[int, dict[str, StageOutput]] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         found = select(AnnotationRow.submission_id, AnnotationRow.stage, AnnotationRow.data).where(
             AnnotationRow.submission_id.in_(chunk), AnnotationRow.stage.in_(_STAGES)
         )
         for sid, stage, data in session.execute(found):
-            outputs.setdefault(sid, {})[stage] = data or {}
+            if (parsed := parse_stored(stage, data)) is not None:
+                outputs.setdefault(sid, {})[stage] = parsed
     labels = current_labels(session, ids) if ids else {}
     items: list[ThemeItem] = []
     for row in rows:
         out = outputs.get(row.id, {})
-        text = out.get("pii", {}).get("redacted_text")
-        if not isinstance(text, str) or not text.strip():
+        pii = output_of(out, PiiOut)
+        if pii is None or not pii.redacted_text.strip():
             continue  # never theme raw text
-        province = out.get("places", {}).get("province") or {}
-        topic = labels.get(row.id, {}).get("topic") or out.get("topic", {}).get("code")
+        places, topic_out = output_of(out, PlacesOut), output_of(out, TopicOut)
+        sentiment_out, language = output_of(out, SentimentOut), output_of(out, LanguageOut)
+        province = places.province if places is not None else None
+        topic = labels.get(row.id, {}).get("topic") or (topic_out.code if topic_out else None)
         if cut.topic and topic != cut.topic:
             continue
-        if cut.place and cut.place not in (province.get("code"), province.get("name")):
+        if cut.place and (province is None or cut.place not in (province.code, province.name)):
             continue
-        sentiment = labels.get(row.id, {}).get("sentiment") or out.get("sentiment", {}).get("label")
-        language = out.get("language", {}).get("language")
+        predicted = sentiment_out.label if sentiment_out else None
+        sentiment = labels.get(row.id, {}).get("sentiment") or predicted
         items.append(
             ThemeItem(
                 row.id,
-                text,
+                pii.redacted_text,
                 row.sender_key,
                 row.received_at,
                 sentiment,
-                province.get("name"),
+                province.name if province else None,
                 topic,
-                language=language if isinstance(language, str) else None,
+                language=language.language if language else None,
             )
         )
     models = stored_models(session)

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from civicpulse.analysis.segment import segment
+from civicpulse.textkit.placeholders import without_placeholders
+from civicpulse.textkit.segment import segment
 
 # Function words, pronouns, fillers and words every submission uses ("xin", "ý kiến"): they say
 # nothing about what a theme is about. Written for this project, segmented forms with "_".
@@ -33,14 +34,13 @@ thậm_chí chỉ_là ít nhất gần khoảng nhiều_người mọi bài báo
 STOP_WORDS = frozenset(_STOP_TEXT.split()) | ENGLISH_STOP_WORDS  # English texts come in too
 
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
-_PLACEHOLDER = re.compile(r"\[[A-Z_]+\]")  # what redaction put in: [PHONE], [PERSON] ...
 _MASK = re.compile(r"(^|[_/ ])x{2,}($|[_/ ])")  # CFPB's own masks: XX, XX/XX/XXXX
 
 
 def content_words(text: str) -> list[str]:
     """Lower-cased word segments of ``text`` without punctuation, numbers, stop-words or masks."""
     words = []
-    for token in segment(_PLACEHOLDER.sub(" ", text)):
+    for token in segment(without_placeholders(text)):
         word = token.lower()
         if len(word) < 2 or not _LETTER.search(word) or _MASK.search(word) or word in STOP_WORDS:
             continue

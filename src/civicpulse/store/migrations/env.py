@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+import civicpulse.store.feeds
 import civicpulse.store.neardup
 import civicpulse.store.themes
 import civicpulse.store.vectors  # noqa: F401  (registers the embeddings table on Base.metadata)

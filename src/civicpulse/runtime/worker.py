@@ -5,50 +5,41 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civicpulse.analysis.base import AnalysisItem
-from civicpulse.analysis.dedup import save_stage_signature
 from civicpulse.analysis.pipeline import Pipeline
+from civicpulse.annotations import StageOutput
+from civicpulse.insight.base import AnalysedBatch, OnAnalysed
+from civicpulse.runtime.hooks import analysed_hooks
+from civicpulse.runtime.savers import save_private
 from civicpulse.settings import Settings
-from civicpulse.store.contacts import ContactCipher, save_found_pii
+from civicpulse.store.contacts import ContactCipher
 from civicpulse.store.db import Database
 from civicpulse.store.jobs import ClaimedJob, claim_jobs, fail_job, finish_job
 from civicpulse.store.tables import AnnotationRow, EventRow, SubmissionRow, utcnow
-from civicpulse.store.vectors import save_vectors
 
 log = logging.getLogger(__name__)
 
-PrivateStore = Callable[[Session, ContactCipher, int, dict[str, Any]], None]
-
-
-def _store_found_pii(session: Session, cipher: ContactCipher, submission_id: int, output: dict) -> None:
-    save_found_pii(session, cipher, submission_id, output["_found"])
-
-
-def _store_vector(session: Session, cipher: ContactCipher, submission_id: int, output: dict) -> None:
-    save_vectors(session, output["model"], [(submission_id, output["_vector"], output["content_hash"])])
-
-
-# Where private stage outputs go instead of the annotations table (the store gets the whole output).
-PRIVATE_OUTPUTS: dict[str, PrivateStore] = {
-    "_found": _store_found_pii,
-    "_vector": _store_vector,
-    "_minhash": save_stage_signature,
-}
-
 
 class Worker:
-    """Processes analysis jobs in batches until stopped."""
+    """Processes analysis jobs in batches until stopped; after each batch it calls the insights'
+    ``on_analysed`` hooks (the registered ones when ``hooks`` is not given)."""
 
-    def __init__(self, db: Database, pipeline: Pipeline, settings: Settings) -> None:
+    def __init__(
+        self,
+        db: Database,
+        pipeline: Pipeline,
+        settings: Settings,
+        hooks: Sequence[OnAnalysed] | None = None,
+    ) -> None:
         self.db = db
         self.pipeline = pipeline
         self.settings = settings
+        self.hooks = list(analysed_hooks(settings) if hooks is None else hooks)
         self.cipher = ContactCipher(settings.fernet_key)
         self._stop = threading.Event()
 
@@ -97,23 +88,23 @@ class Worker:
                         retry_base_seconds=self.settings.job_retry_base_seconds,
                     )
                     log.warning("job %s %s: %s", job.id, state, reason)
-            self._join_themes(session, stored)
+            if stored:
+                self._tell_insights(
+                    session, AnalysedBatch(tuple(stored), frozenset(self.pipeline.stage_names))
+                )
         return len(jobs)
 
-    def _join_themes(self, session: Session, submission_ids: list[int]) -> None:
-        """Put the batch into the stored themes as it arrives; a failure here never loses the
-        analysis (the next theme run places the submissions anyway)."""
-        if not submission_ids or "embed" not in self.pipeline.stage_names:
-            return
-        from civicpulse.insight.themes.service import assign_new
+    def _tell_insights(self, session: Session, batch: AnalysedBatch) -> None:
+        """Each insight's hook in a savepoint of its own: a failing insight never loses the
+        analysis (its next full run catches up)."""
+        for hook in self.hooks:
+            try:
+                with session.begin_nested():
+                    hook.on_analysed(session, batch)
+            except Exception:
+                log.exception("insight %s failed on %d submissions", hook.name, len(batch.submission_ids))
 
-        try:
-            with session.begin_nested():
-                assign_new(session, submission_ids)
-        except Exception:
-            log.exception("assigning %d submissions to themes failed", len(submission_ids))
-
-    def _store(self, session: Session, job: ClaimedJob, outputs: dict[str, dict]) -> bool:
+    def _store(self, session: Session, job: ClaimedJob, outputs: dict[str, StageOutput]) -> bool:
         """Write annotations only while this worker still holds the job (exactly once); whether
         they were written."""
         with session.begin_nested():
@@ -121,8 +112,8 @@ class Worker:
                 return False
             now = utcnow()
             for stage, output in outputs.items():
-                kept = self.pipeline.storable(stage, output)
-                data = self._keep_private(session, job.submission_id, stage, kept)
+                save_private(session, self.cipher, job.submission_id, output)
+                data = output.stored()
                 existing = session.scalar(
                     select(AnnotationRow).where(
                         AnnotationRow.submission_id == job.submission_id,
@@ -145,18 +136,6 @@ class Worker:
             )
         return True
 
-    def _keep_private(self, session: Session, submission_id: int, stage: str, output: dict) -> dict:
-        """Hand private keys (``_found``, ...) to their stores; return what annotations may hold."""
-        public = {}
-        for key, value in output.items():
-            if not key.startswith("_"):
-                public[key] = value
-            elif key in PRIVATE_OUTPUTS:
-                PRIVATE_OUTPUTS[key](session, self.cipher, submission_id, output)
-            else:
-                log.warning("stage %s: private output %s has no store and is dropped", stage, key)
-        return public
-
     def run_forever(self) -> None:
         """Poll for jobs until ``stop()``; errors in one batch never end the loop."""
         while not self._stop.is_set():
@@ -177,26 +156,18 @@ class Worker:
 
 
 class WorkerPool:
-    """A few worker threads inside ``civicpulse serve``."""
+    """A few worker threads sharing one pipeline (inside ``civicpulse serve``)."""
 
-    def __init__(self, db: Database, settings: Settings, threads: int | None = None) -> None:
-        self.db = db
-        self.settings = settings
-        self.size = settings.worker_threads if threads is None else threads
-        self._workers: list[Worker] = []
+    def __init__(self, workers: Sequence[Worker]) -> None:
+        self._workers = list(workers)
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        """Build one pipeline (stage models load once) and start the threads."""
-        if self.size <= 0:
-            return
-        pipeline = Pipeline.from_settings(self.settings)
-        for index in range(self.size):
-            worker = Worker(self.db, pipeline, self.settings)
+        """Start one thread per worker."""
+        for index, worker in enumerate(self._workers):
             thread = threading.Thread(
                 target=worker.run_forever, name=f"civicpulse-worker-{index}", daemon=True
             )
-            self._workers.append(worker)
             self._threads.append(thread)
             thread.start()
 

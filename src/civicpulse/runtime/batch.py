@@ -12,12 +12,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from civicpulse.analysis.base import AnalysisItem
-from civicpulse.analysis.pipeline import Pipeline
 from civicpulse.analysis.summary import summarize
 from civicpulse.domain import Channel, SubmissionIn
 from civicpulse.intake.files import mapped_records
 from civicpulse.intake.mapping import ColumnMapping, RowMapper
 from civicpulse.intake.tabular import RowError
+from civicpulse.runtime.stages import build_pipeline
 from civicpulse.settings import Settings
 
 
@@ -55,7 +55,7 @@ def analyze_files(
     Each line holds the file, the line number, the source id and either ``analysis`` (the public
     view, as ``POST /api/v1/analyze`` returns it) or ``error``. Nothing is stored.
     """
-    pipeline = Pipeline.from_settings(settings)
+    pipeline = build_pipeline(settings)
     mapper = RowMapper(mapping, Channel.file_import, settings.max_text_chars)
     report = AnalyzeReport()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())

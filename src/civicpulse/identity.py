@@ -1,18 +1,36 @@
-"""Who sees what: a submission's raw text and its sender's contact details go to admins and the
-handling agency only.
+"""Who is asking and what they may see: principals, roles and the privacy rules.
 
+A submission's raw text and its sender's contact details go to admins and the handling agency only.
 Everyone else (analysts, viewers, other agencies' officers) sees the redacted text that the ``pii``
 stage produced, or nothing until that stage has run, and searches only that.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from civicpulse.domain import Role, SubmissionOut
 
-if TYPE_CHECKING:
-    from civicpulse.api.deps import Principal
+ANALYST_ROLES = (Role.admin, Role.analyst)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The signed-in user, as routes and pages see it."""
+
+    id: int
+    email: str
+    role: Role
+    agencies: tuple[str, ...]
+
+    def agency_scope(self) -> tuple[str, ...] | None:
+        """Agencies this user is limited to, or ``None`` for every agency."""
+        return self.agencies if self.role == Role.agency_officer else None
+
+
+def is_analyst(user: Principal) -> bool:
+    """Whether ``user`` may correct analysis and decide about themes (the dashboard's forms)."""
+    return user.role in ANALYST_ROLES
 
 
 def may_see_personal_data(user: Principal, agency: str | None) -> bool:

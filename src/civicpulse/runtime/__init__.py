@@ -1,0 +1,1 @@
+"""The one place that joins store -> pipeline -> insight: workers, the batch runner, savers."""

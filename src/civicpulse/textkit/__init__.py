@@ -1,0 +1,1 @@
+"""Text helpers every layer may use: folding marks, the redaction placeholder, word segments."""
