@@ -7,6 +7,7 @@ must never fail a batch.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from datetime import UTC, datetime, timedelta, timezone
@@ -16,10 +17,11 @@ from sqlalchemy import func, select, text
 from civicpulse.domain import Accepted, Attachment, Channel, Contact, SubmissionIn
 from civicpulse.settings import Settings
 from civicpulse.store import bulk
-from civicpulse.store.contacts import ContactCipher
+from civicpulse.store.contacts import ContactCipher, read_contact
 from civicpulse.store.db import Database
-from civicpulse.store.submissions import accept_submissions
+from civicpulse.store.submissions import accept_submissions, dedup_key
 from civicpulse.store.tables import ContactRow, JobRow, SubmissionRow, utcnow
+from civicpulse.textkit.fingerprint import content_hash
 
 HANOI = timezone(timedelta(hours=7))
 
@@ -217,3 +219,33 @@ def test_sender_key_is_stored_for_contacts_with_email_or_phone(db: Database, set
     assert keys[0] is not None and keys[0] == keys[1]
     assert keys[2] is None and keys[3] is None
     assert "912" not in keys[0]
+
+
+def test_the_same_words_from_two_senders_are_two_submissions(db: Database, settings: Settings) -> None:
+    cipher = ContactCipher(settings.fernet_key)
+    text = "Cống thoát nước bị tắc"
+    items = [
+        SubmissionIn(text=text, contact=Contact(phone="0912 345 678")),
+        SubmissionIn(text=text, contact=Contact(email="B@Example.vn")),
+        SubmissionIn(text=text, contact=Contact(phone="+84 912.345.678")),  # the first sender again
+        SubmissionIn(text=text),
+        SubmissionIn(text=text),  # an anonymous retry
+    ]
+    results = accept(db, settings, items)
+    assert [r.duplicate for r in results] == [False, False, True, False, True]
+    assert len({r.tracking_code for r in results}) == 3
+    assert (results[2].id, results[4].id) == (results[0].id, results[3].id)
+    with db.write() as session:
+        contacts = [read_contact(session, cipher, results[i].id, actor="t", client=None) for i in (0, 1)]
+    assert (contacts[0].phone, contacts[1].email) == ("0912 345 678", "B@Example.vn")
+    assert count(db, SubmissionRow) == count(db, JobRow) == 3 and count(db, ContactRow) == 2
+    again = accept(db, settings, [SubmissionIn(text=text, contact=Contact(email=" b@example.VN "))])[0]
+    assert (again.id, again.duplicate) == (results[1].id, True)
+
+
+def test_anonymous_dedup_keys_are_those_stored_before_senders_counted(settings: Settings) -> None:
+    item = SubmissionIn(text="Rác thải tràn lan", channel=Channel.email)
+    text_hash = content_hash(item.text)
+    before = hashlib.sha256(f"text\0{item.channel}\0{text_hash}".encode()).hexdigest()
+    assert dedup_key(item, text_hash, None) == before
+    assert dedup_key(item, text_hash, "k1") not in (before, dedup_key(item, text_hash, "k2"))

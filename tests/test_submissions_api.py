@@ -44,6 +44,31 @@ def test_same_text_without_source_id_is_stored_once_per_channel(live_server: Liv
     assert c.json()["id"] != a.json()["id"]
 
 
+def test_same_text_from_two_senders_is_two_submissions_each_with_its_contact(live_server: LiveServer) -> None:
+    text = "Đèn đường hỏng ở ngõ 12"
+    an = {"name": "Nguyễn Văn An", "phone": "0912 345 678"}
+    binh = {"name": "Trần Thị Bình", "email": "binh@example.vn"}
+    with live_server.client() as client:
+        a = client.post("/api/v1/submissions", json={"text": text, "contact": an}).json()
+        b = client.post("/api/v1/submissions", json={"text": text, "contact": binh}).json()
+        same_phone = {"name": "An", "phone": "+84 912.345.678"}  # the same sender, written otherwise
+        a_again = client.post("/api/v1/submissions", json={"text": text, "contact": same_phone}).json()
+        anonymous = [client.post("/api/v1/submissions", json={"text": text}).json() for _ in range(2)]
+        contacts = [client.get(f"/api/v1/submissions/{r['id']}/contact").json() for r in (a, b)]
+        page = client.get("/api/v1/submissions").json()
+    assert (a["duplicate"], b["duplicate"]) == (False, False)
+    assert a["id"] != b["id"] and a["tracking_code"] != b["tracking_code"]
+    assert (a_again["id"], a_again["tracking_code"], a_again["duplicate"]) == (
+        a["id"],
+        a["tracking_code"],
+        True,
+    )
+    assert anonymous[0]["id"] == anonymous[1]["id"] and anonymous[1]["duplicate"] is True
+    assert anonymous[0]["id"] not in (a["id"], b["id"])
+    assert (contacts[0]["phone"], contacts[1]["email"]) == ("0912 345 678", "binh@example.vn")
+    assert len(page["items"]) == 3
+
+
 def test_list_filters_and_cursor_paging(live_server: LiveServer) -> None:
     items = [
         {

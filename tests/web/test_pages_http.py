@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from civicpulse.domain import Role, SubmissionIn
 from civicpulse.intake.service import accept
 from civicpulse.settings import Settings
-from civicpulse.store.contacts import ContactCipher
+from civicpulse.store.contacts import ContactCipher, read_contact
 from civicpulse.store.db import Database
 from civicpulse.store.tables import AuditRow, SubmissionRow
 from tests.conftest import LiveServer, make_settings, run_server
@@ -77,6 +77,37 @@ def test_tracking_shows_status_only_and_unknown_codes_get_a_friendly_404(live_se
             assert "Không tìm thấy phản ánh nào có mã tra cứu này" in missing.text
     with live_server.client() as api:
         assert api.get("/api/v1/submissions").json()["items"][0]["has_contact"] is True
+
+
+def test_two_citizens_sending_the_same_words_get_their_own_codes(
+    live_server: LiveServer, settings: Settings
+) -> None:
+    text = "Nước sinh hoạt có mùi lạ"
+    senders = [{"name": "An", "phone": "0912 345 678"}, {"name": "Bình", "email": "binh@example.vn"}]
+    with html_client(live_server) as client:
+        token = form_token(client, "/submit")
+
+        def send(**fields: str) -> str:
+            page = client.post("/submit", data={"text": text, "csrf_token": token, **fields})
+            assert page.status_code == 200, page.text
+            return page.text
+
+        first, second = (send(**sender) for sender in senders)
+        again = send(**senders[0])
+        anonymous, anonymous_again = send(), send()
+    code = re.compile(r'id="tracking-code">([^<]+)<')
+    codes = [code.search(page).group(1) for page in (first, second, again, anonymous, anonymous_again)]
+    assert codes[0] != codes[1] and codes[2] == codes[0] and codes[4] == codes[3]
+    assert len(set(codes)) == 3
+    assert "đã được tiếp nhận trước đó" in again and "đã được tiếp nhận trước đó" in anonymous_again
+    assert "đã được tiếp nhận trước đó" not in second
+    cipher = ContactCipher(settings.fernet_key)
+    with live_server.db.write() as session:
+        rows = list(session.scalars(select(SubmissionRow).order_by(SubmissionRow.id)))
+        assert [row.tracking_code for row in rows] == codes[:2] + codes[3:4]
+        contacts = [read_contact(session, cipher, row.id, actor="t", client=None) for row in rows[:2]]
+    assert (contacts[0].phone, contacts[1].email) == ("0912 345 678", "binh@example.vn")
+    assert rows[2].has_contact is False
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(live_server: LiveServer) -> None:

@@ -32,12 +32,16 @@ from civicpulse.store.tracking import new_tracking_codes
 from civicpulse.textkit.fingerprint import content_hash
 
 
-def dedup_key(item: SubmissionIn, text_hash: str) -> str:
-    """The identity of a submission: channel + source id, or channel + content hash."""
+def dedup_key(item: SubmissionIn, text_hash: str, sender_key: str | None) -> str:
+    """The identity of a submission (ADR 0002): channel + source id when the channel gives one;
+    otherwise channel + content hash, plus the sender key (``ContactCipher.sender_key``) when the
+    citizen gave an e-mail or phone, so that two citizens sending the same words stay two."""
     if item.source_id is not None:
         raw = f"id\0{item.channel}\0{item.source_id}"
+    elif sender_key is not None:
+        raw = f"text\0{item.channel}\0{text_hash}\0sender\0{sender_key}"
     else:
-        raw = f"text\0{item.channel}\0{text_hash}"
+        raw = f"text\0{item.channel}\0{text_hash}"  # anonymous: unchanged, old keys still match
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -50,8 +54,9 @@ def accept_submissions(
 ) -> list[Accepted]:
     """Store new submissions with their analysis jobs; return one result per item, in order.
 
-    Items already stored (same source id, or same channel and text) are not stored again: their
-    existing id comes back with ``duplicate=True``. The caller's transaction makes it atomic.
+    Items already stored (same source id, or same channel, text and sender: see ``dedup_key``) are
+    not stored again: their existing id comes back with ``duplicate=True``. The caller's
+    transaction makes it atomic.
     """
     now = utcnow()
     agencies = default_agency or {}
@@ -62,7 +67,8 @@ def accept_submissions(
     codes = iter(new_tracking_codes(len(items)))  # one each, whether or not it is new
     for item in items:
         text_hash = content_hash(item.text)
-        key = dedup_key(item, text_hash)
+        sender = cipher.sender_key(item.contact)
+        key = dedup_key(item, text_hash, sender)
         keys.append(key)
         if key in firsts:
             continue
@@ -88,7 +94,7 @@ def accept_submissions(
                 agencies.get(item.service_code or ""),
                 _has_contact(item),
                 [a.model_dump(exclude_none=True) for a in item.attachments] if item.attachments else [],
-                cipher.sender_key(item.contact),
+                sender,
             )
         )
     outcomes = bulk.insert_submissions(session, rows, new_tracking_codes, now)
