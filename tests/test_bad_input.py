@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from civicpulse.intake.files import import_files
+from civicpulse.intake.form import FormProblem, form_submission
+from civicpulse.settings import Settings
+from civicpulse.store.db import Database
 from civicpulse.store.tables import JobRow, SubmissionRow
 from tests.conftest import LiveServer
 
@@ -47,6 +54,15 @@ def test_hostile_text_is_stored_byte_for_byte(live_server: LiveServer, text: str
         ({"text": "   \n "}, "text"),
         ({"text": "a\x00b"}, "text"),
         ({"text": "bell\x07"}, "text"),
+        ({"text": "a\ufffeb"}, "text"),
+        ({"text": "a\uffffb"}, "text"),
+        ({"text": "start\x01"}, "text"),
+        ({"text": "ok", "locality": "Huế\ufdd0"}, "locality"),
+        ({"text": "ok", "source_id": "id-\U0010ffff"}, "source_id"),
+        ({"text": "ok", "service_code": "land\uffff"}, "service_code"),
+        ({"text": "ok", "contact": {"name": "An\ufffe"}}, "name"),
+        ({"text": "ok", "attachments": [{"filename": "a\U0001fffe.jpg"}]}, "filename"),
+        ({"text": "ok", "attachments": [{"filename": "a.jpg", "url": "https://x.vn/\uffff"}]}, "url"),
         ({"text": "x" * 20_001}, "text"),
         ({"text": "ok", "colour": "red"}, "colour"),
         ({"text": "ok", "channel": "pigeon"}, "channel"),
@@ -65,6 +81,67 @@ def test_invalid_fields_get_422_naming_the_field(live_server: LiveServer, body: 
     assert error["code"] == "validation_error"
     assert any(field in f["field"] for f in error["details"]["fields"]), error
     assert _stored_count(live_server) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("ống nước\ufffe vỡ", "Unicode non-character U+FFFE at position 8 is not allowed"),
+        ("ống nước\uffff vỡ", "Unicode non-character U+FFFF at position 8 is not allowed"),
+        ("\x01ống nước vỡ", "control character U+0001 at position 0 is not allowed"),
+    ],
+)
+def test_xml_breaking_characters_are_refused_naming_the_code_point(
+    live_server: LiveServer, text: str, words: str
+) -> None:
+    with live_server.client() as client:
+        response = client.post("/api/v1/submissions", json={"text": text})
+        listed = client.get("/open311/v2/requests.xml")
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert f"text: Value error, {words}" in error["message"], error
+    assert _stored_count(live_server) == (0, 0)
+    ET.fromstring(listed.content)  # still well-formed
+
+
+@pytest.mark.parametrize("char", ["\ufffe", "\uffff", "\ufdd0", "\U0010ffff", "\x01", "\x1f"])
+def test_citizen_form_refuses_xml_breaking_characters(char: str) -> None:
+    values = {"text": f"Cống{char} tắc", "locality": "", "name": "", "phone": "", "email": ""}
+    item, problems = form_submission(values, 20_000)
+    assert item is None
+    assert problems == [FormProblem("control", "text")]
+    item, problems = form_submission({**values, "text": "Cống tắc", "locality": f"Hu{char}ế"}, 20_000)
+    assert item is None
+    assert problems == [FormProblem("control", "locality")]
+
+
+def test_csv_row_with_xml_breaking_text_is_rejected_alone(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    content = (
+        "id,text,locality\n"  # line 1
+        "1,good one,Huế\n"  # 2
+        "2,not\ufffe here,Huế\n"  # 3
+        "3,nor\uffff here,Huế\n"  # 4
+        "4,nor \x01 here,Huế\n"  # 5
+        "5,fine text,Huế\ufdd1\n"  # 6
+        "6,good two,Đà Nẵng\n"  # 7
+    )
+    path = tmp_path / "odd.csv"
+    path.write_text(content, encoding="utf-8")
+    rejects = tmp_path / "rejects.csv"
+    report = import_files(db, settings, [path], rejects_path=rejects)
+    with db.read() as session:
+        texts = list(session.scalars(select(SubmissionRow.text).order_by(SubmissionRow.id)))
+    assert texts == ["good one", "good two"]
+    with rejects.open(encoding="utf-8", newline="") as handle:
+        rejected = {int(row["line"]): row["reason"] for row in csv.DictReader(handle)}
+    assert sorted(rejected) == [3, 4, 5, 6]
+    assert "text: Value error, Unicode non-character U+FFFE at position 3 is not allowed" in rejected[3]
+    assert "Unicode non-character U+FFFF" in rejected[4]
+    assert "control character U+0001" in rejected[5]
+    assert "locality: Value error, Unicode non-character U+FDD1" in rejected[6]
+    assert (report.stored, report.rejected) == (2, 4)
 
 
 def test_a_bad_item_in_a_batch_stores_nothing(live_server: LiveServer) -> None:

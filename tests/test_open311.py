@@ -7,9 +7,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
 from sqlalchemy import select, update
 
-from civicpulse.domain import Role
+from civicpulse.domain import Role, SubmissionIn
+from civicpulse.intake.open311 import render
 from civicpulse.store.tables import AuditRow, SubmissionRow
 from tests.conftest import LiveServer, make_settings, run_server
 
@@ -228,6 +234,88 @@ def test_bad_input_is_a_400_in_spec_shape_and_stores_nothing(live_server: LiveSe
         upload = client.post(f"{BASE}/requests.json", data=form(live_server), files={"photo": b"\xff\xd8"})
         assert_spec_error(upload, 400, "give media_url instead")
     assert stored_count(live_server) == 0
+
+
+@pytest.mark.parametrize(
+    ("fields", "words"),
+    [
+        (
+            {"description": "Cống\ufffe tắc"},
+            "description: Value error, Unicode non-character U+FFFE at position 4",
+        ),
+        (
+            {"description": "Cống tắc\uffff"},
+            "description: Value error, Unicode non-character U+FFFF at position 8",
+        ),
+        ({"description": "\x01Cống tắc"}, "description: Value error, control character U+0001 at position 0"),
+        ({"address_string": "Thôn\uffff Đông"}, "address_string: Value error, Unicode non-character U+FFFF"),
+        ({"first_name": "An\ufffe"}, "name: Value error, Unicode non-character U+FFFE"),
+        ({"email": "an\uffff@example.org"}, "email: Value error, Unicode non-character U+FFFF"),
+        ({"media_url": "https://x.vn/a\uffff.jpg"}, "Unicode non-character U+FFFF"),
+    ],
+)
+def test_xml_breaking_characters_are_refused_and_the_listing_stays_well_formed(
+    live_server: LiveServer, fields: dict[str, str], words: str
+) -> None:
+    with live_server.client("") as client:
+        assert_spec_error(post(client, form(live_server, **fields)), 400, words)
+        assert_spec_error(post(client, form(live_server, **fields), fmt="xml"), 400, words)
+        listed = client.get(f"{BASE}/requests.xml")
+    assert stored_count(live_server) == 0
+    assert listed.status_code == 200
+    assert ET.fromstring(listed.content).tag == "service_requests"
+
+
+def test_xml_stays_well_formed_with_bad_characters_stored_before_intake_refused_them(
+    live_server: LiveServer,
+) -> None:
+    with live_server.client("") as client:
+        code = _create(client, live_server, "land", "Tranh chấp đất")
+    with live_server.db.write() as session:  # past validation, as rows stored before the fix were
+        session.execute(
+            update(SubmissionRow)
+            .where(SubmissionRow.tracking_code == code)
+            .values(
+                text="Tranh\ufffe chấp\uffff đất\x01 ở\x1f thôn",
+                locality="Thôn\uffff Đông",
+                status_notes="Đã\x08 xử lý",
+            )
+        )
+    with live_server.client("") as client:
+        listed = client.get(f"{BASE}/requests.xml")
+        one = client.get(f"{BASE}/requests/{code}.xml")
+        as_json = client.get(f"{BASE}/requests/{code}.json")
+    assert listed.status_code == one.status_code == as_json.status_code == 200
+    for response in (listed, one):
+        [request] = ET.fromstring(response.content).findall("request")
+        assert request.findtext("service_request_id") == code
+        assert request.findtext("description") == "Tranh\ufffd chấp\ufffd đất\ufffd ở\ufffd thôn"
+        assert request.findtext("address") == "Thôn\ufffd Đông"
+        assert request.findtext("status_notes") == "Đã\ufffd xử lý"
+    assert as_json.json()[0]["address"] == "Thôn\uffff Đông"  # JSON carries them as they are
+
+
+def _parsed_description(text: str) -> str | None:
+    content, _ = render("xml", [{"description": text}], "service_requests", "request")
+    return ET.fromstring(content).findtext("request/description")
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(text=st.text(st.characters(), min_size=1, max_size=60))
+def test_text_that_submission_in_accepts_renders_to_well_formed_xml(text: str) -> None:
+    try:
+        SubmissionIn(text=text, locality=text)
+    except ValidationError:
+        return
+    back = _parsed_description(text)  # raises ParseError if not well-formed
+    assert back == text.replace("\r\n", "\n").replace("\r", "\n")  # XML's end-of-line handling
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(text=st.text(st.characters(codec="utf-8"), max_size=60))
+def test_any_stored_text_renders_to_well_formed_xml(text: str) -> None:
+    back = _parsed_description(text) or ""  # raises ParseError if not well-formed
+    assert len(back) == len(text.replace("\r\n", "\n"))  # one U+FFFD per character XML cannot carry
 
 
 def _create(client: httpx.Client, server: LiveServer, code: str, text: str) -> str:

@@ -55,17 +55,31 @@ class Role(StrEnum):
     viewer = "viewer"
 
 
-# Unicode categories Cc (control characters) and Cs (surrogates), less tab, newline and return.
-_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# Unicode categories Cc (control characters) and Cs (surrogates), less tab, newline and return, and
+# the 66 Unicode non-characters (U+FDD0-U+FDEF and the last two code points of every plane, U+nFFFE
+# and U+nFFFF). Together they cover every code point XML 1.0 forbids, so accepted text always renders
+# to well-formed XML (Open311 requests.xml).
+NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
+    chr(plane << 16 | 0xFFFE) + chr(plane << 16 | 0xFFFF) for plane in range(17)
+)
+_FORBIDDEN = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff{NONCHARACTERS}]")
+
+
+def _kind(char: str) -> str:
+    if "\ud800" <= char <= "\udfff":
+        return "invalid Unicode (lone surrogate)"
+    if char <= "\x9f":
+        return "control character"
+    return "Unicode non-character"
 
 
 def check_clean_text(value: str) -> str:
-    """Refuse control characters and lone surrogates; keep everything else byte for byte."""
+    """Refuse control characters, lone surrogates and non-characters (never strip them); keep
+    everything else byte for byte."""
     found = _FORBIDDEN.search(value)
     if found is not None:
         char, position = found.group(), found.start()
-        kind = "invalid Unicode (lone surrogate)" if "\ud800" <= char <= "\udfff" else "control character"
-        raise ValueError(f"{kind} U+{ord(char):04X} at position {position}")
+        raise ValueError(f"{_kind(char)} U+{ord(char):04X} at position {position} is not allowed")
     return value
 
 
@@ -103,9 +117,9 @@ class Attachment(Strict):
     """Metadata of a file that came with a submission (the file itself is not stored here)."""
 
     filename: ShortText
-    content_type: Annotated[str, Field(max_length=200)] | None = None
+    content_type: Annotated[str, Field(max_length=200), AfterValidator(check_clean_text)] | None = None
     size_bytes: Annotated[int, Field(ge=0)] | None = None
-    url: Annotated[str, Field(max_length=2000)] | None = None
+    url: Annotated[str, Field(max_length=2000), AfterValidator(check_clean_text)] | None = None
 
 
 class SubmissionIn(Strict):
@@ -115,11 +129,13 @@ class SubmissionIn(Strict):
     channel: Channel = Channel.api
     source_id: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     received_at: datetime | None = None
-    language_hint: Annotated[str, Field(min_length=2, max_length=16)] | None = None
+    language_hint: (
+        Annotated[str, Field(min_length=2, max_length=16), AfterValidator(check_clean_text)] | None
+    ) = None
     locality: ShortText | None = None
     lat: Annotated[float, Field(ge=-90, le=90)] | None = None
     long: Annotated[float, Field(ge=-180, le=180)] | None = None
-    service_code: Annotated[str, Field(max_length=100)] | None = None
+    service_code: Annotated[str, Field(max_length=100), AfterValidator(check_clean_text)] | None = None
     attachments: Annotated[list[Attachment], Field(max_length=20)] = Field(default_factory=list)
     contact: Contact | None = None
 

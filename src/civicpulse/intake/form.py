@@ -27,7 +27,8 @@ class FormProblem:
     """Why a form cannot be accepted.
 
     ``kind`` is one of ``text_empty``, ``text_long`` (``limit`` set), ``too_long`` (``field`` and
-    ``limit``), ``control`` (a control character in ``field``) or ``invalid``.
+    ``limit``), ``control`` (a control character, lone surrogate or Unicode non-character in
+    ``field``) or ``invalid``.
     """
 
     kind: str
@@ -48,7 +49,7 @@ def problems_of(exc: ValidationError) -> list[FormProblem]:
             found.append(FormProblem("text_long", field, limit))
         elif kind == "string_too_long":
             found.append(FormProblem("too_long", field, limit))
-        elif "control character" in text or "surrogate" in text:
+        elif "control character" in text or "surrogate" in text or "non-character" in text:
             found.append(FormProblem("control", field))
         else:
             found.append(FormProblem("invalid", field))

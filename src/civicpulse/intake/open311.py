@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -58,6 +59,10 @@ _STATUSES = {
 }
 _XML_ITEMS = {"attributes": "attribute"}
 _FIELD_NAMES = {"text": "description", "locality": "address_string", "url": "media_url"}
+# What XML 1.0 cannot carry (outside its Char production: C0 controls but tab, newline and return,
+# surrogates, U+FFFE and U+FFFF). Intake refuses these; text stored before it did, or written past it,
+# is shown with U+FFFD in their place so that the document stays well-formed.
+_XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 Body = list[dict[str, Any]] | dict[str, Any]
 
@@ -82,7 +87,7 @@ def _xml_text(value: Any) -> str | None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return _XML_ILLEGAL.sub("\ufffd", str(value))
 
 
 def _xml_fields(parent: ET.Element, fields: Mapping[str, Any]) -> None:
