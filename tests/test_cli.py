@@ -130,3 +130,24 @@ def test_analyze_writes_one_line_per_record_and_stores_nothing(cli: Cli) -> None
     exported = cli.folder / "all.jsonl"
     assert cli("export", str(exported)).returncode == 0
     assert exported.read_text(encoding="utf-8") == ""
+
+
+def test_a_failed_analyze_or_export_leaves_the_old_output_untouched(cli: Cli) -> None:
+    out = cli.folder / "out.jsonl"
+    out.write_text('{"previous": "run"}\n', encoding="utf-8")
+    done = cli("analyze", "missing.csv", "--output", str(out))
+    assert done.returncode == 1
+    assert "missing.csv: no such file" in done.stderr
+    assert out.read_text(encoding="utf-8") == '{"previous": "run"}\n'
+    assert [path.name for path in cli.folder.iterdir() if path.name.endswith(".part")] == []
+
+    taken = cli.folder / "taken.csv"
+    taken.mkdir()  # the export cannot replace a folder: it fails and leaves it as it was
+    refused = cli("export", str(taken))
+    assert refused.returncode == 1
+    assert f"cannot write {taken}" in refused.stderr
+    assert taken.is_dir() and list(taken.iterdir()) == []
+    missing_folder = cli("export", str(cli.folder / "no" / "such" / "out.csv"))
+    assert missing_folder.returncode == 1
+    assert "cannot write" in missing_folder.stderr and "Traceback" not in missing_folder.stderr
+    assert [path.name for path in cli.folder.iterdir() if path.name.endswith(".part")] == []

@@ -17,6 +17,7 @@ from civicpulse.intake.service import accept
 from civicpulse.runtime.stages import build_pipeline
 from civicpulse.runtime.worker import Worker
 from civicpulse.settings import Settings
+from civicpulse.store import export as export_module
 from civicpulse.store.contacts import ContactCipher
 from civicpulse.store.db import Database
 from civicpulse.store.export import export_submissions
@@ -124,3 +125,65 @@ def test_unknown_suffix_is_a_clear_error_and_writes_nothing(
         export_submissions(db, settings, output)
     assert not output.exists()
     assert audits(db, "export") == []
+
+
+FORMULA_STARTS = ["=", "+", "-", "@", "\t", "\r"]
+
+
+def test_csv_neutralises_formulas_while_jsonl_keeps_the_text(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    dangerous = [
+        SubmissionIn(
+            text=f"{start}cmd|' /C calc'!A0",
+            channel=Channel.api,
+            source_id=f'{start}HYPERLINK("http://x")-{i}',
+            locality=f"{start}SUM(A1:A9)",
+        )
+        for i, start in enumerate(FORMULA_STARTS)
+    ]
+    harmless = SubmissionIn(
+        text="Đèn đường hỏng - xin sửa =)", channel=Channel.api, source_id="ok-1", locality="Quận 1", lat=-8.5
+    )
+    items = [*dangerous, harmless]
+    accept(db, ContactCipher(settings.fernet_key), items, actor="test", client="test")
+
+    spreadsheet, data = tmp_path / "out.csv", tmp_path / "out.jsonl"
+    assert export_submissions(db, settings, spreadsheet) == len(items)
+    assert export_submissions(db, settings, data) == len(items)
+    with spreadsheet.open(encoding="utf-8", newline="") as handle:
+        cells = list(csv.DictReader(handle))
+    for row, item in zip(cells[:-1], dangerous, strict=True):
+        assert (row["text"], row["source_id"], row["locality"]) == (
+            f"'{item.text}",
+            f"'{item.source_id}",
+            f"'{item.locality}",
+        )
+    last = cells[-1]
+    assert (last["text"], last["source_id"], last["locality"], last["lat"]) == (
+        harmless.text,
+        "ok-1",
+        "Quận 1",
+        "-8.5",  # numbers are not text: a negative latitude stays a number
+    )
+    rows = read_back(data)
+    assert [(row["text"], row["source_id"], row["locality"]) for row in rows] == [
+        (item.text, item.source_id, item.locality) for item in items
+    ]
+
+
+def test_a_failed_export_leaves_the_old_file_untouched(
+    filled: Database, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    output = tmp_path / "out.csv"
+    output.write_text("the previous export\n", encoding="utf-8")
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        yield [{"id": 1}]
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(export_module, "_pages", broken)
+    with pytest.raises(OSError, match="No space left"):
+        export_submissions(filled, settings, output)
+    assert output.read_text(encoding="utf-8") == "the previous export\n"
+    assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith(".")) == []

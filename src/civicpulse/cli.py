@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from civicpulse.atomic import atomic_output
 from civicpulse.domain import Channel, Role
 from civicpulse.errors import CivicPulseError
 from civicpulse.settings import Settings
@@ -47,6 +49,11 @@ def _store(settings: Settings) -> Database:
 
 def _fail(exc: CivicPulseError) -> typer.Exit:
     err.print(f"[red]error:[/red] {exc.message}")
+    return typer.Exit(1)
+
+
+def _cannot_write(output: Path, exc: OSError) -> typer.Exit:
+    err.print(f"[red]error:[/red] cannot write {output}: {exc.strerror or exc}")
     return typer.Exit(1)
 
 
@@ -187,7 +194,7 @@ def export(
     ] = False,
     actor: Annotated[str, typer.Option(help="Who exports, for the audit log.")] = "cli",
 ) -> None:
-    """Export submissions with their annotations."""
+    """Export submissions with their annotations (the file is replaced only once it is complete)."""
     from civicpulse.store.export import export_submissions
 
     settings = _settings()
@@ -196,6 +203,8 @@ def export(
         count = export_submissions(db, settings, output, include_contact=include_contact, actor=actor)
     except CivicPulseError as exc:
         raise _fail(exc) from exc
+    except OSError as exc:
+        raise _cannot_write(output, exc) from exc
     err.print(f"wrote {count} submissions to {output}")
 
 
@@ -209,7 +218,10 @@ def analyze(
     text_column: Annotated[str | None, typer.Option(help="Column holding the text.")] = None,
     batch_size: Annotated[int, typer.Option(help="Items per batch.")] = 256,
 ) -> None:
-    """Analyse files with the worker's stages and write one JSON line per record; stores nothing."""
+    """Analyse files with the worker's stages and write one JSON line per record; stores nothing.
+
+    ``--output`` is replaced only when the analysis succeeds; on failure the old file stays as it was.
+    """
     from civicpulse.intake.files import ColumnMapping
     from civicpulse.runtime.batch import analyze_files
 
@@ -221,10 +233,13 @@ def analyze(
         if output is None:
             report = analyze_files(settings, files, sys.stdout, mapping=mapping, batch_size=batch_size)
         else:
-            with output.open("w", encoding="utf-8") as handle:
+            with atomic_output(output) as partial, partial.open("w", encoding="utf-8") as handle:
                 report = analyze_files(settings, files, handle, mapping=mapping, batch_size=batch_size)
     except CivicPulseError as exc:
         raise _fail(exc) from exc
+    except OSError as exc:  # the output (or an input the readers did not catch) is not accessible
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(1) from exc
     err.print(f"analysed {report.analysed}, rejected {report.rejected}, failed {report.failed}")
 
 
@@ -306,10 +321,10 @@ def themes(
             typer.echo(text)
             return
         try:
-            output.write_text(text + "\n", encoding="utf-8")
+            with atomic_output(output) as partial:
+                partial.write_text(text + "\n", encoding="utf-8")
         except OSError as exc:
-            err.print(f"[red]error:[/red] cannot write {output}: {exc.strerror or exc}")
-            raise typer.Exit(1) from exc
+            raise _cannot_write(output, exc) from exc
         err.print(f"wrote {len(view.themes)} themes to {output}")
         return
     from rich.table import Table

@@ -22,6 +22,7 @@ from rich.progress import Progress, ProgressColumn, Task, TextColumn, TimeElapse
 from rich.table import Table
 from rich.text import Text
 
+from civicpulse.atomic import atomic_output
 from civicpulse.domain import Channel, SubmissionIn
 from civicpulse.intake.mail import is_mbox, read_eml, read_mbox
 from civicpulse.intake.mapping import ColumnMapping, MappingError, RowMapper
@@ -188,7 +189,7 @@ def _open_rejects(path: Path | None) -> Iterator[TextIO | None]:
     if path is None:
         yield None
         return
-    with path.open("w", encoding="utf-8", newline="") as handle:
+    with atomic_output(path) as partial, partial.open("w", encoding="utf-8", newline="") as handle:
         yield handle
 
 

@@ -6,13 +6,17 @@ when asked for. This is the one audited reader of contact details besides ``cont
 reading them through that function would write one audit event per row, so an export writes ONE event
 (``export.contact``: actor, file, row and contact counts), committed before any contact is decrypted,
 and decrypts with ``ContactCipher`` itself. An export without contacts writes one ``export`` event.
+
+Spreadsheet formats (CSV) neutralise formulas: a text cell starting with ``=``, ``+``, ``-``, ``@``, a
+tab or a carriage return gets a leading ``'`` (``spreadsheet_safe``, OWASP's CSV-injection rule), so a
+citizen's text never runs as a formula when an analyst opens the file. JSONL and Parquet are data
+formats and keep every value exactly.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import os
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +24,7 @@ from typing import Any, Protocol, TextIO
 
 from sqlalchemy import func, select
 
+from civicpulse.atomic import atomic_output
 from civicpulse.errors import BadRequest
 from civicpulse.settings import Settings
 from civicpulse.store.audit import record_audit
@@ -50,6 +55,7 @@ SUBMISSION_COLUMNS = (
     "attachments",
 )
 CONTACT_COLUMNS = ("contact_name", "contact_phone", "contact_email", "contact_address")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class RowWriter(Protocol):
@@ -64,12 +70,23 @@ class RowWriter(Protocol):
         ...
 
 
+def spreadsheet_safe(text: str) -> str:
+    """``text`` with a leading ``'`` when a spreadsheet would read it as a formula (OWASP's rule).
+
+    Used for every text cell of a spreadsheet format; data formats (JSONL, Parquet) keep text as is.
+    """
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
 def _json(value: Any) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 class CsvWriter:
-    """UTF-8 CSV; times in ISO 8601, attachments and annotations as JSON, empty cells for nothing."""
+    """UTF-8 CSV; times in ISO 8601, attachments and annotations as JSON, empty cells for nothing.
+
+    Text cells that a spreadsheet would run as a formula are neutralised (``spreadsheet_safe``).
+    """
 
     def __init__(self, path: Path, columns: list[str]) -> None:
         self._handle: TextIO = path.open("w", encoding="utf-8", newline="")
@@ -89,7 +106,9 @@ def _cell(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, dict | list):
-        return _json(value)
+        return spreadsheet_safe(_json(value) or "")
+    if isinstance(value, str):
+        return spreadsheet_safe(value)
     return value
 
 
@@ -208,19 +227,15 @@ def export_submissions(
     if include_contact:
         columns += CONTACT_COLUMNS
     cipher = ContactCipher(settings.fernet_key) if include_contact else None
-    partial = output.with_name(f".{output.name}.part")
-    writer = writer_class(partial, columns)
     written = 0
-    try:
-        for page in _pages(db, last_id, page_size, stages, cipher):
-            writer.write(page)
-            written += len(page)
-        writer.close()
-        os.replace(partial, output)
-    except BaseException:
-        writer.close()
-        partial.unlink(missing_ok=True)
-        raise
+    with atomic_output(output) as partial:
+        writer = writer_class(partial, columns)
+        try:
+            for page in _pages(db, last_id, page_size, stages, cipher):
+                writer.write(page)
+                written += len(page)
+        finally:
+            writer.close()
     return written
 
 
