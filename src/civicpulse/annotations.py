@@ -257,6 +257,6 @@ def parse_stored(stage: str, data: Mapping[str, Any] | None) -> StageOutput | No
 
 
 def stored_redacted_text(data: Mapping[str, Any] | None) -> str | None:
-    """The redacted text of a stored ``pii`` annotation row."""
-    pii = parse_stored(PiiOut.stage, data)
-    return pii.redacted_text if isinstance(pii, PiiOut) else None
+    """The redacted text of a stored ``pii`` annotation row (read per listed row: no model is built)."""
+    text = (data or {}).get(PII_TEXT)
+    return text if isinstance(text, str) else None

@@ -6,7 +6,6 @@ Texts are keyed by ``content_hash`` (NFC, whitespace folded), the same hash the 
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections import OrderedDict
 from typing import Protocol
@@ -15,8 +14,6 @@ import numpy as np
 
 from civicpulse.embeddings.base import Embedder, empty
 from civicpulse.textkit.fingerprint import content_hash
-
-log = logging.getLogger(__name__)
 
 
 class MemoryCache:

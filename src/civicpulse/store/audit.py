@@ -35,15 +35,13 @@ def record_audit(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """Add one audit event to the session's transaction."""
-    session.add(
-        AuditRow(
-            actor=actor,
-            action=action,
-            target=target,
-            client=client,
-            status=status,
-            detail=detail or {},
-        )
+    record_audits(
+        session,
+        [
+            AuditEvent(
+                actor=actor, action=action, target=target, client=client, status=status, detail=detail or {}
+            )
+        ],
     )
 
 

@@ -106,7 +106,7 @@ def _cell(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, dict | list):
-        return spreadsheet_safe(_json(value) or "")
+        return _json(value)  # starts with { or [, never a formula
     if isinstance(value, str):
         return spreadsheet_safe(value)
     return value
