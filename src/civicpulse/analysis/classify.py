@@ -11,7 +11,7 @@ model in the model directory, the model decides instead.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
@@ -114,8 +114,8 @@ class ZeroShotTopics:
         return softmax(self.scores(texts, vectors), temperature)
 
 
-def ranked(codes: list[str], probs: np.ndarray, top: int = 3) -> list[dict[str, Any]]:
-    """``[{code, confidence}]`` best first."""
+def ranked(codes: list[str], probs: np.ndarray, top: int = 3) -> list[Ranked]:
+    """The ``top`` codes with their confidence, best first."""
     order = np.argsort(-probs)[:top]
     return [Ranked(code=codes[i], confidence=round(float(probs[i]), 4)) for i in order]
 
