@@ -91,6 +91,11 @@ class PiiOut(StageOutput):
     redacted_text: str
     spans: list[PiiSpan] = Field(default_factory=list)
     found: list[FoundPii] = Field(default_factory=list)
+    fields: dict[str, str] = Field(
+        default_factory=dict,
+        description="Other free-text fields the citizen filled, redacted: 'locality', 'source_id', "
+        "'attachment:<index>' (a file name).",
+    )
 
 
 class UnitBrief(BaseModel):

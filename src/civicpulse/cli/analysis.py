@@ -1,0 +1,174 @@
+"""Analysis from the command line: ``analyze``, ``train`` and ``themes``."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from civicpulse.atomic import atomic_output
+from civicpulse.cli.base import app, cannot_write, err, fail, load_settings, open_store
+from civicpulse.errors import CivicPulseError
+from civicpulse.settings import Settings
+
+if TYPE_CHECKING:
+    from civicpulse.insight.themes.models import ThemesOut
+
+
+@app.command()
+def analyze(
+    files: Annotated[list[Path], typer.Argument(help="CSV, TSV, XLSX, JSONL, .eml or mbox files.")],
+    output: Annotated[Path | None, typer.Option(help="JSONL file to write (default: stdout).")] = None,
+    stages: Annotated[
+        str | None, typer.Option(help="Comma-separated stages (default: the configured ones).")
+    ] = None,
+    text_column: Annotated[str | None, typer.Option(help="Column holding the text.")] = None,
+    batch_size: Annotated[int, typer.Option(help="Items per batch.")] = 256,
+) -> None:
+    """Analyse files with the worker's stages and write one JSON line per record; stores nothing.
+
+    ``--output`` is replaced only when the analysis succeeds; on failure the old file stays as it was.
+    """
+    from civicpulse.intake.files import ColumnMapping
+    from civicpulse.runtime.batch import analyze_files
+
+    settings = load_settings()
+    if stages:
+        settings = settings.model_copy(update={"stages": [s.strip() for s in stages.split(",") if s.strip()]})
+    mapping = ColumnMapping(text=text_column)
+    try:
+        if output is None:
+            report = analyze_files(settings, files, sys.stdout, mapping=mapping, batch_size=batch_size)
+        else:
+            with atomic_output(output) as partial, partial.open("w", encoding="utf-8") as handle:
+                report = analyze_files(settings, files, handle, mapping=mapping, batch_size=batch_size)
+    except CivicPulseError as exc:
+        raise fail(exc) from exc
+    except OSError as exc:  # the output (or an input the readers did not catch) is not accessible
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(1) from exc
+    err.print(f"analysed {report.analysed}, rejected {report.rejected}, failed {report.failed}")
+
+
+@app.command()
+def train(
+    task: Annotated[
+        list[str] | None, typer.Option(help="topic, sentiment or toxicity (repeatable; default: all).")
+    ] = None,
+    min_examples: Annotated[int, typer.Option(help="Fewest corrected items to train on.")] = 20,
+) -> None:
+    """Learn models from analysts' corrections; running stages pick them up on their next batch."""
+    from civicpulse.analysis.features import embedder_for, model_dir
+    from civicpulse.analysis.training import TRAINERS, Example, train_and_save
+    from civicpulse.store.labels import labelled_texts
+
+    settings = load_settings()
+    db = open_store(settings)
+    unknown = sorted(set(task or ()) - set(TRAINERS))
+    if unknown:
+        err.print(f"[red]error:[/red] unknown task {', '.join(unknown)}; known: {', '.join(TRAINERS)}")
+        raise typer.Exit(2)
+    embedder = embedder_for(settings)
+    for name in task or list(TRAINERS):
+        with db.read() as session:
+            examples = [Example(text=text, label=label) for text, label in labelled_texts(session, name)]
+        labels = {example.label for example in examples}
+        if len(examples) < min_examples or len(labels) < 2:
+            err.print(
+                f"{name}: {len(examples)} corrected items with {len(labels)} labels; "
+                f"need {min_examples} with at least two labels: skipped"
+            )
+            continue
+        path = train_and_save(name, examples, model_dir(settings), embedder)
+        err.print(f"{name}: trained on {len(examples)} corrected items -> {path}")
+
+
+@app.command()
+def themes(
+    since: Annotated[datetime | None, typer.Option("--from", help="Received at or after (ISO 8601).")] = None,
+    until: Annotated[datetime | None, typer.Option("--to", help="Received before (ISO 8601).")] = None,
+    topic: Annotated[str | None, typer.Option(help="Only this topic code.")] = None,
+    place: Annotated[str | None, typer.Option(help="Only this province (code or name).")] = None,
+    output_format: Annotated[str, typer.Option("--format", help="table, json or html.")] = "table",
+    output: Annotated[Path | None, typer.Option(help="Write json or html to this file, not stdout.")] = None,
+    lang: Annotated[str, typer.Option(help="Language of the html report: vi or en.")] = "vi",
+    store: Annotated[bool, typer.Option(help="Store the run (stable ids, new badges, incremental).")] = True,
+) -> None:
+    """Themes of a slice: labels, senders, quotes; themes of too few senders are held back.
+    ``--format html`` writes one self-contained report (inline CSS, no scripts). A stored run asks
+    the chat model for cited labels when CIVICPULSE_LLM_ENDPOINT is set."""
+    from civicpulse.insight.themes.service import ThemeSlice, refresh_themes, themes_view
+    from civicpulse.llm import ChatClient
+    from civicpulse.web.i18n import LANGUAGES
+
+    if output_format not in ("table", "json", "html"):
+        raise typer.BadParameter("choose table, json or html", param_hint="--format")
+    if output is not None and output_format == "table":
+        raise typer.BadParameter("--output needs --format json or html", param_hint="--output")
+    if lang not in LANGUAGES:
+        raise typer.BadParameter(f"choose one of: {', '.join(LANGUAGES)}", param_hint="--lang")
+    settings = load_settings()
+    db = open_store(settings)
+    cut = ThemeSlice(since=since, until=until, topic=topic, place=place)
+    try:
+        if store:
+            with db.write() as session:
+                _, view = refresh_themes(
+                    session, cut, k_anonymity=settings.k_anonymity, llm=ChatClient.from_settings(settings)
+                )
+        else:
+            with db.read() as session:
+                view = themes_view(session, cut, k_anonymity=settings.k_anonymity)
+    except CivicPulseError as exc:
+        raise fail(exc) from exc
+    if output_format in ("json", "html"):
+        html = output_format == "html"
+        text = _themes_html(view, settings, lang) if html else view.model_dump_json(indent=2)
+        if output is None:
+            typer.echo(text)
+            return
+        try:
+            with atomic_output(output) as partial:
+                partial.write_text(text + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise cannot_write(output, exc) from exc
+        err.print(f"wrote {len(view.themes)} themes to {output}")
+        return
+    from rich.table import Table
+
+    table = Table("id", "theme", "senders", "new", "quote")
+    for theme in view.themes:
+        quote = theme.quotes[0].text if theme.quotes else ""
+        table.add_row(str(theme.id), theme.label, str(theme.senders), "new" if theme.is_new else "", quote)
+    Console().print(table)
+    err.print(
+        f"{view.items} items, unassigned {view.unassigned_share:.1%}, "
+        f"{view.suppressed} themes held back (fewer than {view.k_anonymity} senders)"
+    )
+
+
+def _themes_html(view: ThemesOut, settings: Settings, lang: str) -> str:
+    """The themes report, with the topic's and the province's names in the report's language."""
+    from civicpulse.analysis.gazetteer import gazetteer
+    from civicpulse.store.tables import utcnow
+    from civicpulse.taxonomy import load_taxonomy
+    from civicpulse.web.theme_cards import report_html
+
+    topic_name = None
+    if view.topic:
+        topics = {t.code: t for t in load_taxonomy(settings.taxonomy_file).topics}
+        found = topics.get(view.topic)
+        topic_name = (found.name_en if lang == "en" else found.name_vi) if found else None
+    province = gazetteer().provinces.get(view.place) if view.place else None
+    return report_html(
+        view,
+        lang=lang,
+        generated_at=utcnow(),
+        topic_name=topic_name,
+        place_name=province.name if province else None,
+    )
