@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEB_PACKAGES := postgresql chromium fonts-noto-core wrk
+DEB_PACKAGES := postgresql chromium fonts-noto-core wrk poppler-utils libpango-1.0-0 libpangoft2-1.0-0
 DEMO_DB := var/demo.db
 DEMO_ENV := CIVICPULSE_DATABASE_URL=sqlite:///$(DEMO_DB)
 DEMO_ADMIN := admin@civicpulse.local
@@ -36,11 +36,13 @@ lint: install
 test: install system-deps
 	$(BIN)/ruff check src tests bench
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 demo-data: install
 	mkdir -p var
 	$(DEMO_ENV) $(BIN)/civicpulse init --admin-email $(DEMO_ADMIN) --admin-password $(DEMO_PASSWORD)
+	$(DEMO_ENV) $(BIN)/civicpulse agencies import examples/agencies.toml
+	$(DEMO_ENV) $(BIN)/civicpulse answer-templates import examples/answer_templates.toml
 	$(DEMO_ENV) $(BIN)/civicpulse ingest examples/vietnamese_submissions.jsonl examples/cfpb_sample.jsonl examples/polis_*.jsonl
 	$(DEMO_ENV) $(BIN)/civicpulse worker --drain
 	$(DEMO_ENV) $(BIN)/civicpulse themes --format html --output var/demo-themes.html

@@ -45,6 +45,9 @@ def make_settings(db_url: str, **overrides: object) -> Settings:
         "secret_key": TEST_SECRET,
         "worker_threads": 0,
         "public_rate_limit": "1000/minute",
+        "open311_rate_limit": "1000/minute",
+        "login_rate_limit_account": "1000/minute",
+        "login_rate_limit_address": "1000/minute",
     }
     values.update(overrides)
     return Settings(**values)

@@ -31,7 +31,9 @@ CHROMIUM_ARGS = [
 def serving(settings: Settings) -> Iterator[str]:
     """Serve the app until the block ends; yields its URL once ``/healthz`` answers 200."""
     port = free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=port, log_level="warning", proxy_headers=False
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -89,12 +89,13 @@ def test_ingest_then_export(cli: Cli) -> None:
     assert plain.returncode == 0, plain.stderr
     with (cli.folder / "out.csv").open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert [row["text"] for row in rows] == [item["text"] for item in items]
+    assert [row["text"] for row in rows] == ["", ""]  # the raw text goes only with --include-contact
     assert "contact_name" not in rows[0]
     with_contact = cli("export", "contacts.jsonl", "--include-contact", "--actor", "dpo@example.org")
     assert with_contact.returncode == 0, with_contact.stderr
     exported = [json.loads(line) for line in (cli.folder / "contacts.jsonl").read_text("utf-8").splitlines()]
     assert exported[0]["contact_name"] == "Nguyễn Văn A"
+    assert [row["text"] for row in exported] == [item["text"] for item in items]
     refused = cli("export", "out.docx")
     assert refused.returncode == 1
     assert "must end in .csv, .jsonl, .parquet" in refused.stderr

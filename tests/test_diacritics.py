@@ -74,7 +74,7 @@ def test_stage_restores_only_unmarked_vietnamese() -> None:
     assert first.text == "nước ngập cả tuần nay mà không ai đến xử lý"
     assert "xử_lý" in first.tokens
     assert second.restored is False
-    assert outputs[3] == NormalizeOut(
+    assert outputs[3].model_copy(update={"source": None}) == NormalizeOut(  # source: an offset map
         text="the road is flooded",
         restored=False,
         tokens=["the", "road", "is", "flooded"],

@@ -50,7 +50,7 @@ def read_back(path: Path) -> list[dict[str, Any]]:
     else:
         rows = pq.read_table(path).to_pylist()
     for row in rows:
-        for key in ("attachments", "annotation_language"):
+        for key in ("attachments", "annotation_language", "annotation_pii"):
             if isinstance(row.get(key), str) and row[key]:
                 row[key] = json.loads(row[key])
     return rows
@@ -76,11 +76,19 @@ def test_export_without_contact(filled: Database, settings: Settings, tmp_path: 
     output = tmp_path / f"out{suffix}"
     assert export_submissions(filled, settings, output, actor="analyst@example.org") == 3
     rows = read_back(output)
-    assert [row["text"] for row in rows] == [item.text for item in ITEMS]
+    assert all(row["text"] in (None, "") for row in rows)  # the raw text goes only with --include-contact
+    assert [row["redacted_text"] for row in rows] == [row["annotation_pii"]["redacted_text"] for row in rows]
     assert [row["id"] for row in rows] == sorted(row["id"] for row in rows)
     first = rows[0]
-    assert (first["channel"], first["source_id"], first["has_contact"]) == ("hotline", "hl-1", True)
-    assert first["attachments"] == [{"filename": "ngập.jpg", "content_type": "image/jpeg", "size_bytes": 10}]
+    redacted = first["annotation_pii"]["fields"]  # what analysts see of the typed fields
+    assert (first["channel"], first["has_contact"]) == ("hotline", True)
+    assert (first["source_id"] or None, first["locality"] or None) == (
+        redacted.get("source_id"),
+        redacted.get("locality"),
+    )
+    assert first["attachments"] == [
+        {"filename": redacted.get("attachment:0"), "content_type": "image/jpeg", "size_bytes": 10}
+    ]
     assert first["annotation_language"]["language"] == "vi"
     assert rows[2]["annotation_language"]["language"] == "en"
     assert not any(key.startswith("contact_") for key in first)
@@ -102,6 +110,12 @@ def test_export_with_contact_is_audited_once(
     assert export_submissions(filled, settings, output, include_contact=True, actor="admin@example.org") == 3
     rows = read_back(output)
     assert (rows[0]["contact_name"], rows[0]["contact_phone"]) == ("Nguyễn Văn A", "0912345678")
+    assert [row["text"] for row in rows] == [item.text for item in ITEMS]
+    assert (rows[0]["source_id"], rows[0]["locality"], rows[0]["attachments"][0]["filename"]) == (
+        "hl-1",
+        "Quận 1",
+        "ngập.jpg",
+    )
     assert rows[1]["contact_name"] in (None, "")
     (event,) = audits(filled, "export.contact")
     assert event.actor == "admin@example.org"
@@ -113,7 +127,7 @@ def test_export_pages_through_many_rows(db: Database, settings: Settings, tmp_pa
     items = [SubmissionIn(text=f"Phản ánh {i}", channel=Channel.survey) for i in range(25)]
     accept(db, ContactCipher(settings.fernet_key), items, actor="test", client="test")
     output = tmp_path / "paged.jsonl"
-    assert export_submissions(db, settings, output, page_size=4) == 25
+    assert export_submissions(db, settings, output, include_contact=True, page_size=4) == 25
     assert [row["text"] for row in read_back(output)] == [item.text for item in items]
 
 
@@ -149,8 +163,8 @@ def test_csv_neutralises_formulas_while_jsonl_keeps_the_text(
     accept(db, ContactCipher(settings.fernet_key), items, actor="test", client="test")
 
     spreadsheet, data = tmp_path / "out.csv", tmp_path / "out.jsonl"
-    assert export_submissions(db, settings, spreadsheet) == len(items)
-    assert export_submissions(db, settings, data) == len(items)
+    assert export_submissions(db, settings, spreadsheet, include_contact=True) == len(items)
+    assert export_submissions(db, settings, data, include_contact=True) == len(items)
     with spreadsheet.open(encoding="utf-8", newline="") as handle:
         cells = list(csv.DictReader(handle))
     for row, item in zip(cells[:-1], dangerous, strict=True):

@@ -10,6 +10,7 @@ from civicpulse.analysis.base import AnalysisItem
 from civicpulse.analysis.language import LanguageStage
 from civicpulse.analysis.text import NormalizeStage
 from civicpulse.annotations import LanguageOut, NormalizeOut
+from civicpulse.textkit.offsets import OffsetMap
 from civicpulse.textkit.segment import segment
 from civicpulse.textkit.vietnamese import (
     expand_abbreviations,
@@ -117,7 +118,9 @@ def test_stage_output_and_raw_text_unchanged(settings) -> None:
     output = result.outputs[1]
     assert isinstance(output, NormalizeOut)
     assert set(output.public()) == {"text", "restored", "tokens"}
+    assert set(output.stored()) == {"restored"}
     assert output.text == "Đường trước nhà tôi bị ngập quá, không ai xử lý"
+    assert _from_raw(output, raw, "quá") == "quááá" and _from_raw(output, raw, "không") == "ko"
     assert output.restored is False
     assert "xử_lý" in output.tokens
     assert items[0].text == raw
@@ -137,11 +140,35 @@ def test_stage_on_english_keeps_words(settings) -> None:
     ]
     output = NormalizeStage(settings).process(items).outputs[7]
     assert isinstance(output, NormalizeOut)
+    assert output.source is not None
+    assert "source" not in output.public()  # an offset map, for the pii stage only
     assert output.public() == {
         "text": "The road is flooded",
         "restored": False,
         "tokens": ["The", "road", "is", "flooded"],
     }
+    assert [_from_raw(output, "The  road is flooded", word) for word in output.tokens] == output.tokens
+
+
+def _from_raw(output: NormalizeOut, raw: str, word: str) -> str:
+    """The raw text behind ``word`` of the normalised text, through the stage's offset map."""
+    assert output.text is not None and output.source is not None
+    start = output.text.index(word)
+    mapping = OffsetMap(tuple(output.source), len(output.text), len(raw))
+    return raw[slice(*mapping.to_source(start, start + len(word)))]
+
+
+def test_restored_marks_map_back_to_the_text_as_typed(settings) -> None:
+    raw = "duong  truoc nha toi bi ngap qua,   ko ai xu ly"
+    items = [
+        AnalysisItem(id=1, text=raw, annotations={"language": LanguageOut(language="vi", confidence=1.0)})
+    ]
+    output = NormalizeStage(settings).process(items).outputs[1]
+    assert isinstance(output, NormalizeOut) and output.restored and output.text is not None
+    typed_words = raw.replace(",", " ").split()
+    for word in output.text.replace(",", " ").split():
+        assert _from_raw(output, raw, word) in typed_words, word
+    assert _from_raw(output, raw, "không") == "ko"
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,8 @@ string keys. Shared by stages, the store, insight and the outputs; imports no la
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, ClassVar, Final, Self, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Final, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -62,10 +62,16 @@ class NormalizeOut(StageOutput):
     """``normalize``: the normalised text, whether marks were restored, and its tokens."""
 
     stage: ClassVar[str] = "normalize"
-    transient: ClassVar[frozenset[str]] = frozenset({"text", "tokens"})
+    transient: ClassVar[frozenset[str]] = frozenset({"text", "tokens", "source"})
     text: str | None = None
     restored: bool = False
     tokens: list[str] = Field(default_factory=list)
+    source: list[tuple[int, int, int, int]] | None = Field(
+        default=None,
+        exclude=True,
+        description="Where ``text`` came from in the raw text: blocks (start, end, raw start, raw end); "
+        "a block of equal lengths maps character for character (textkit.offsets.OffsetMap).",
+    )
 
 
 class PiiSpan(BaseModel):
@@ -81,6 +87,7 @@ class FoundPii(PiiSpan):
     """A span with the value it held: private, saved encrypted, never an annotation."""
 
     text: str
+    field: str | None = Field(default=None, description="The key in ``PiiOut.fields``; None: the text.")
 
 
 class PiiOut(StageOutput):
@@ -89,6 +96,11 @@ class PiiOut(StageOutput):
     stage: ClassVar[str] = "pii"
     private: ClassVar[frozenset[str]] = frozenset({"found"})
     redacted_text: str
+    model_text: str | None = Field(
+        default=None,
+        description="The redacted text as models read it (normalised, the same placeholders) where it "
+        "differs from ``redacted_text``, which keeps the citizen's own spelling.",
+    )
     spans: list[PiiSpan] = Field(default_factory=list)
     found: list[FoundPii] = Field(default_factory=list)
     fields: dict[str, str] = Field(
@@ -214,6 +226,29 @@ class DedupOut(StageOutput):
     signature: list[int] | None = None
 
 
+class RouteChoice(BaseModel):
+    """One agency proposed for a submission, how sure, and why: a stored ``rule`` (its id and plain
+    words), the ``model`` learned from past assignments, or the ``taxonomy``'s agency of the topic."""
+
+    model_config = ConfigDict(extra="forbid")
+    agency: str
+    confidence: float
+    reason: Literal["rule", "model", "taxonomy"]
+    rule_id: int | None = None
+    description: dict[str, str] = Field(default_factory=dict)
+
+
+class RouteOut(StageOutput):
+    """``route``: the best agency, its confidence, the top 3 with their reasons, and whether it is
+    sure enough to be assigned without a person (else it waits in the triage queue)."""
+
+    stage: ClassVar[str] = "route"
+    agency: str | None = None
+    confidence: float = 0.0
+    alternatives: list[RouteChoice] = Field(default_factory=list)
+    auto_assign: bool = False
+
+
 OUTPUT_MODELS: Final[dict[str, type[StageOutput]]] = {
     model.stage: model
     for model in (
@@ -227,6 +262,7 @@ OUTPUT_MODELS: Final[dict[str, type[StageOutput]]] = {
         UrgencyOut,
         ToxicityOut,
         DedupOut,
+        RouteOut,
     )
 }
 """The built-in stages' output models by stage name."""
@@ -241,9 +277,10 @@ def output_of(annotations: Mapping[str, StageOutput], model: type[Out]) -> Out |
 
 
 def analysis_text(annotations: Mapping[str, StageOutput], raw: str) -> str:
-    """The text analysis reads: redacted when the PII stage ran, else normalised, else ``raw``."""
+    """The text analysis reads: redacted when the PII stage ran (normalised where a ``normalize``
+    stage ran before it), else normalised, else ``raw``."""
     if (pii := output_of(annotations, PiiOut)) is not None:
-        return pii.redacted_text
+        return pii.model_text if pii.model_text is not None else pii.redacted_text
     if (normalized := output_of(annotations, NormalizeOut)) is not None and normalized.text is not None:
         return normalized.text
     return raw
@@ -265,3 +302,42 @@ def stored_redacted_text(data: Mapping[str, Any] | None) -> str | None:
     """The redacted text of a stored ``pii`` annotation row (read per listed row: no model is built)."""
     text = (data or {}).get(PII_TEXT)
     return text if isinstance(text, str) else None
+
+
+def attachment_field(index: int) -> str:
+    """The key of attachment ``index``'s file name among the side fields (``PiiOut.fields``)."""
+    return f"attachment:{index}"
+
+
+def side_fields(
+    locality: str | None, source_id: str | None, filenames: Sequence[str | None]
+) -> dict[str, str | None]:
+    """The fields besides the text that a citizen types, by their ``PiiOut.fields`` key."""
+    fields = {"locality": locality, "source_id": source_id}
+    fields.update({attachment_field(index): name for index, name in enumerate(filenames)})
+    return fields
+
+
+def stored_side_fields(pii: Mapping[str, Any] | None) -> dict[str, str] | None:
+    """The redacted side fields of a stored ``pii`` annotation; ``None`` when the stage has not run."""
+    if pii is None:
+        return None
+    fields = pii.get("fields")
+    if not isinstance(fields, dict):
+        return {}
+    return {key: value for key, value in fields.items() if isinstance(value, str)}
+
+
+def redact_side_fields(
+    raw: Mapping[str, str | None], redacted: Mapping[str, str] | None
+) -> tuple[dict[str, str | None], list[str]]:
+    """Each side field as someone who does not handle the case sees it: its redaction, else ``None``;
+    and the keys of those withheld because no redaction of them is stored yet."""
+    shown: dict[str, str | None] = {}
+    pending: list[str] = []
+    for key, value in raw.items():
+        found = None if value is None or redacted is None else redacted.get(key)
+        shown[key] = found
+        if value is not None and found is None:
+            pending.append(key)
+    return shown, pending

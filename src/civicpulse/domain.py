@@ -88,6 +88,26 @@ def check_clean_text(value: str) -> str:
     return value
 
 
+EARLIEST_MOMENT = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST_MOMENT = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def check_moment(value: datetime) -> datetime:
+    """Refuse a time outside [1900-01-01, 2200-01-01) UTC, or one whose conversion to UTC overflows
+    (``0001-01-01T00:00:00+23:59``); a naive time is taken as UTC. The value keeps its own offset."""
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    try:
+        utc = aware.astimezone(UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not EARLIEST_MOMENT <= utc < LATEST_MOMENT:
+        raise ValueError(
+            f"{value.isoformat()} is out of range: times must lie between the years "
+            f"{EARLIEST_MOMENT.year} and {LATEST_MOMENT.year - 1} (UTC)"
+        )
+    return aware
+
+
 def _check_text(value: str) -> str:
     if not value.strip():
         raise ValueError("text is empty")
@@ -123,7 +143,7 @@ class Attachment(Strict):
 
     filename: ShortText
     content_type: Annotated[str, Field(max_length=200), AfterValidator(check_clean_text)] | None = None
-    size_bytes: Annotated[int, Field(ge=0)] | None = None
+    size_bytes: Annotated[int, Field(ge=0, strict=True)] | None = None
     url: Annotated[str, Field(max_length=2000), AfterValidator(check_clean_text)] | None = None
 
 
@@ -152,9 +172,7 @@ class SubmissionIn(Strict):
     @field_validator("received_at")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
+        return None if value is None else check_moment(value)
 
 
 class Accepted(Strict):
@@ -173,11 +191,54 @@ class AnnotationOut(Strict):
     created_at: datetime
 
 
+class AttachmentOut(Strict):
+    """An attachment's metadata as a reader may see it: the file name is redacted (``None`` until
+    redaction ran) and the URL withheld for everyone but the handling agency."""
+
+    filename: str | None
+    content_type: str | None = None
+    size_bytes: int | None = None
+    url: str | None = None
+
+
+class CaseState(StrEnum):
+    """Where a case stands in its workflow (``civicpulse.cases.workflow``)."""
+
+    received = "received"
+    accepted = "accepted"
+    assigned = "assigned"
+    in_progress = "in_progress"
+    answered = "answered"
+    closed = "closed"
+    merged = "merged"
+
+
+class SlaState(StrEnum):
+    """The case's clock: within time, 75 % of the time used, or past its deadline."""
+
+    on_track = "on_track"
+    warning = "warning"
+    breached = "breached"
+
+
+class CaseSummary(Strict):
+    """The case a submission is handled in, as ``GET /api/v1/submissions/{id}`` shows it."""
+
+    id: int
+    status: CaseState
+    agency: str | None
+    due_at: datetime | None
+    sla_state: SlaState | None
+
+
 class SubmissionOut(Strict):
     """A stored submission as the API shows it (contact details never appear here).
 
     ``text`` is the text exactly as received, shown only to admins and the handling agency
-    (``None`` for others); ``redacted_text`` is what everyone may read, once redaction ran.
+    (``None`` for others); ``redacted_text`` is what everyone may read, once redaction ran. The
+    other fields a citizen typed (``locality``, ``source_id``, attachment file names) hold, for
+    everyone else, their redacted values, or ``None`` until redaction ran (``redaction_pending``
+    names those).
     """
 
     id: int
@@ -197,10 +258,18 @@ class SubmissionOut(Strict):
     analysis_state: AnalysisState
     agency: str | None
     has_contact: bool
-    attachments: list[Attachment]
+    attachments: list[AttachmentOut]
     annotations: dict[str, AnnotationOut] = Field(default_factory=dict)
     corrections: dict[str, str] = Field(
         default_factory=dict, description="Analysts' corrections by task; they win over the models."
+    )
+    redaction_pending: list[str] = Field(
+        default_factory=list,
+        description="Fields withheld from this reader until personal data is redacted: 'locality', "
+        "'source_id', 'attachment:<index>' (the file name of attachments[index]).",
+    )
+    case: CaseSummary | None = Field(
+        default=None, description="The case handling this submission; null until a case is opened."
     )
 
 
@@ -234,7 +303,9 @@ class AnalysisOut(Strict):
     language: str | None
     text_restored: str
     redacted_text: str | None
-    pii: list[dict[str, Any]]
+    pii: list[dict[str, Any]] = Field(
+        description="Personal data found: its type and offsets into the text as sent (not the restored one)."
+    )
     topic: dict[str, Any] | None
     sentiment: dict[str, Any] | None
     urgency: dict[str, Any] | None

@@ -49,6 +49,18 @@ class TooManyRequests(CivicPulseError):
     status, code = 429, "too_many_requests"
 
 
+class ContactKeyMismatch(CivicPulseError):
+    """The configured contact key cannot decrypt stored contact details: a configuration fault."""
+
+    status, code = 503, "contact_key_mismatch"
+
+
+class MailNotSent(CivicPulseError):
+    """Outgoing mail could not be handed to the SMTP server (or none is configured)."""
+
+    status, code = 502, "mail_not_sent"
+
+
 class UnknownName(CivicPulseError, KeyError):
     """A registry was asked for a name it does not know."""
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from limits import parse_many
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -74,6 +76,15 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=2_000_000, description="Larger request bodies get 413.")
     max_text_chars: int = Field(default=20_000, description="Longest submission text accepted.")
     max_batch: int = Field(default=500, description="Most submissions in one POST.")
+    max_xlsx_uncompressed_bytes: int = Field(
+        default=100_000_000, gt=0, description="XLSX files that unpack to more bytes are refused whole."
+    )
+    max_xlsx_ratio: float = Field(
+        default=200.0, gt=1, description="XLSX files with a large part compressed more than this are refused."
+    )
+    xlsx_max_seconds: float = Field(
+        default=120.0, gt=0, description="Seconds one XLSX file may take to read before it is refused whole."
+    )
     intake_committers: int = Field(
         default=2, description="Group-commit threads for API intake on PostgreSQL (SQLite: one)."
     )
@@ -81,10 +92,37 @@ class Settings(BaseSettings):
         default=64, description="Most submissions one group commit of API intake stores at once."
     )
     token_cache_seconds: float = Field(
-        default=30.0, description="How long a bearer token's user is cached (revocation delay)."
+        default=2.0,
+        ge=0,
+        description="How long the user of a token or session is cached: a revocation (logout, disabled "
+        "user, revoked token) takes effect within this delay.",
+    )
+    session_hours: float = Field(
+        default=12.0, gt=0, description="A dashboard session ends this long after signing in."
     )
     public_rate_limit: str = Field(
-        default="20/minute", description="Per-client limit on /submit, /track and Open311."
+        default="20/minute",
+        description="Per-address budget of the citizen form (/submit) and tracking page (/track); "
+        "limits such as `20/minute` or `5/minute;30/hour`.",
+    )
+    open311_rate_limit: str = Field(
+        default="60/minute", description="Per-address budget of Open311 calls without a valid api_key."
+    )
+    keyed_rate_limit: str = Field(
+        default="6000/minute",
+        description="Per-token budget of writes by keyed clients: API writes with a bearer token and "
+        "Open311 posts with an api_key.",
+    )
+    login_rate_limit_account: str = Field(
+        default="5/minute;30/hour", description="Budget of sign-in attempts per account (typed e-mail)."
+    )
+    login_rate_limit_address: str = Field(
+        default="20/minute", description="Budget of sign-in attempts per address."
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For is believed; "
+        "none by default: the caller is the direct peer.",
     )
 
     worker_threads: int = Field(default=2, description="Analysis threads inside `civicpulse serve`.")
@@ -110,6 +148,7 @@ class Settings(BaseSettings):
             "sentiment",
             "urgency",
             "toxicity",
+            "route",
         ],
         description="Per-item analysis stages run by workers, in order, by registered name.",
     )
@@ -146,6 +185,13 @@ class Settings(BaseSettings):
     )
     topic_review_threshold: float = Field(
         default=0.5, ge=0, le=1, description="Topic predictions less confident than this go to review."
+    )
+    routing_auto_assign_confidence: float = Field(
+        default=0.8,
+        ge=0,
+        le=1,
+        description="A routed submission whose best agency is at least this sure is assigned without a "
+        "person; the others wait in the triage queue.",
     )
     toxicity_threshold: float = Field(
         default=0.5, ge=0, le=1, description="Toxicity score from which an item is set aside for moderation."
@@ -187,9 +233,47 @@ class Settings(BaseSettings):
     )
     feed_timeout_seconds: float = Field(default=20.0, gt=0, description="Seconds per feed request.")
     k_anonymity: int = Field(default=5, description="Groups of fewer people are suppressed in reports.")
+    report_live_themes_max: int = Field(
+        default=20_000,
+        ge=0,
+        description="Situation reports theme periods of at most this many submissions live; larger "
+        "ones read the latest stored themes run.",
+    )
+    smtp_host: str | None = Field(default=None, description="SMTP server for outgoing mail; unset: no mail.")
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="Port of the SMTP server.")
+    smtp_username: str | None = Field(default=None, description="SMTP user name, when the server asks.")
+    smtp_password: str | None = Field(default=None, description="SMTP password of smtp_username.")
+    smtp_starttls: bool = Field(default=True, description="Upgrade the SMTP connection with STARTTLS.")
+    mail_from: str | None = Field(
+        default=None, max_length=254, description="Sender address of outgoing mail (reports, answers)."
+    )
     taxonomy_file: Path | None = Field(
         default=None, description="TOML topic taxonomy; the packaged default when unset."
     )
+    case_deadlines_file: Path | None = Field(
+        default=None,
+        description="TOML deadlines of cases by type and topic (docs/adr/0006-legal-deadlines.md); "
+        "the packaged default when unset.",
+    )
+
+    @field_validator(
+        "public_rate_limit",
+        "open311_rate_limit",
+        "keyed_rate_limit",
+        "login_rate_limit_account",
+        "login_rate_limit_address",
+    )
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        parse_many(value)
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            ipaddress.ip_network(entry.strip(), strict=False)
+        return value
 
     @model_validator(mode="after")
     def _refuse_dev_secret_in_production(self) -> Settings:

@@ -69,16 +69,16 @@ def test_inbox_lists_filters_with_htmx_and_pages(page: Page, live_server: LiveSe
     page.evaluate("window.__same_page = true")
     page.select_option("#f-channel", "hotline")
     page.wait_for_url("**channel=hotline**")
-    page.wait_for_function("document.querySelectorAll('#inbox-rows tr').length === 10")
+    page.wait_for_function("() => document.querySelectorAll('#inbox-rows tr').length === 10")
     assert page.evaluate("window.__same_page") is True  # htmx swapped the rows, no reload
     assert page.locator("#inbox-count").inner_text() == "10 phản ánh"
     assert all("Đường dây nóng" in text for text in rows.all_inner_texts())
 
     page.fill("#f-q", "số 27")
-    page.wait_for_function("document.querySelectorAll('#inbox-rows tr').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('#inbox-rows tr').length === 1")
     assert "Phản ánh số 27: ngập nước" in rows.first.inner_text()
     page.fill("#f-from", "2026-10-29")
-    page.wait_for_function("document.querySelector('#inbox-rows tr.empty') !== null")
+    page.wait_for_function("() => document.querySelector('#inbox-rows tr.empty') !== null")
     assert page.locator("#pager a").count() == 0
 
 

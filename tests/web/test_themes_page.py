@@ -69,8 +69,11 @@ def test_themes_page_shows_bars_quotes_and_badges_and_escapes_quotes(
     flood, waste = _card(page, ids["flood"]), _card(page, ids["waste"])
     assert flood.locator("[data-senders]").get_attribute("data-senders") == "8"
     assert waste.locator("[data-senders]").get_attribute("data-senders") == "6"
-    assert flood.locator(".meter-fill").get_attribute("style") == "width: 100.0%"
-    assert waste.locator(".meter-fill").get_attribute("style") == "width: 75.0%"
+    assert flood.locator(".meter-fill").get_attribute("data-width") == "100.0"
+    assert waste.locator(".meter-fill").get_attribute("data-width") == "75.0"
+    drawn = "e => e.getBoundingClientRect().width / e.parentElement.getBoundingClientRect().width"
+    assert flood.locator(".meter-fill").evaluate(drawn) == 1.0  # a class, not an inline style (CSP)
+    assert abs(waste.locator(".meter-fill").evaluate(drawn) - 0.75) < 0.01
     for card, members in ((flood, ids["flood"]), (waste, ids["waste"])):
         assert card.locator("[data-badge=new]").inner_text() == "MỚI"
         assert card.locator("[data-badge=renamed]").count() == 0

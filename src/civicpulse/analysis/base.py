@@ -20,6 +20,8 @@ class AnalysisItem:
     language_hint: str | None = None
     locality: str | None = None
     annotations: dict[str, StageOutput] = field(default_factory=dict)
+    source_id: str | None = None
+    attachment_names: tuple[str, ...] = ()
 
     def output(self, model: type[Out]) -> Out | None:
         """The output of ``model``'s stage, when it ran before."""

@@ -28,7 +28,7 @@ from functools import cache
 from importlib import resources
 from typing import ClassVar
 
-from civicpulse.analysis.base import AnalysisItem, ShipsConfigOnly, StageResult, normalized_text
+from civicpulse.analysis.base import AnalysisItem, ShipsConfigOnly, StageResult
 from civicpulse.analysis.pii_patterns import (
     PRIORITY,
     Candidate,
@@ -39,9 +39,10 @@ from civicpulse.analysis.pii_patterns import (
     find_phones,
     find_plates,
 )
-from civicpulse.annotations import FoundPii, LanguageOut, PiiOut
+from civicpulse.annotations import FoundPii, LanguageOut, NormalizeOut, PiiOut, side_fields
 from civicpulse.annotations import PiiSpan as Span
 from civicpulse.settings import Settings
+from civicpulse.textkit.offsets import OffsetMap
 from civicpulse.textkit.placeholders import placeholder
 
 PII_TYPES = (
@@ -67,12 +68,14 @@ class RedactionResult:
     text: str
     redacted_text: str
     spans: tuple[PiiSpan, ...]
+    model_text: str | None = None
 
     def as_output(self) -> PiiOut:
         """The stage's output: redacted text and spans; the values themselves in ``found`` (private:
         ``runtime`` saves them encrypted and never writes them into annotations)."""
         return PiiOut(
             redacted_text=self.redacted_text,
+            model_text=self.model_text if self.model_text != self.redacted_text else None,
             spans=[Span(type=s.type, start=s.start, end=s.end) for s in self.spans],
             found=[FoundPii(type=s.type, start=s.start, end=s.end, text=s.text) for s in self.spans],
         )
@@ -137,12 +140,21 @@ _STOP_WORDS = _words(
 )
 _THI_VAN = frozenset({"văn", "thị", "van", "thi"})
 _PLACE_WORDS = frozenset(
-    fold(w)
+    form
     for w in _words(
         "đường phố phường xã quận huyện tỉnh tp thị trấn ấp thôn xóm làng bản cầu chợ trường viện "
         "sông hồ núi lộ khu chung cư nhà bến ga bay sở bộ ban ubnd hđnd đảo vịnh đình chùa đền thờ hóa hoá "
         "tâm ty thpt thcs học non kcn kdc ngõ hẻm kiệt ngách quê street road district city province"
     )
+    for form in (w, fold(w))
+)
+_BUSINESS_WORDS = frozenset(
+    form
+    for w in _words(
+        "quán tiệm hàng hiệu hãng ty chuỗi thị siêu nhãn phê cafe coffee bánh sữa trà mắm phở bún cơm lẩu "
+        "bia kem gà app dụng brand shop store restaurant"
+    )
+    for form in (w, fold(w))
 )
 _OFFICIAL = re.compile(
     r"(?i:chủ tịch|chu tich|bí thư|bi thu|giám đốc|giam doc|bộ trưởng|bo truong|thứ trưởng|thu truong"
@@ -155,8 +167,21 @@ _TRIGGER = re.compile(
     r"|nguoi ten|chủ tk|chu tk|chủ tài khoản|chu tai khoan|(?:con|vợ|chồng|mẹ|bố|cha|em|cháu)(?: tôi)? "
     r"(?:là|tên)|(?:con|vo|chong|me|bo|cha|em|chau)(?: toi)? (?:la|ten)|em là|em la|mình là|minh la"
     r"|cô giáo|thầy giáo|bác sĩ|bac si|y tá|đồng chí|dong chi|anh|chị|chi|ông|ong|bà|ba|cô|co|chú|chu"
-    r"|bác|bac|em|cháu|chau|cậu|cau|dì|mợ|thím|dượng|cụ|bé|thầy|thay|my name is|name|mr|mrs|ms|dr|miss)"
+    r"|bác|bac|em|cháu|chau|cậu|cau|dì|mợ|thím|dượng|cụ|bé|thầy|thay|bạn|(?:chào|chao|cảm ơn|cam on|gửi|gui)"
+    r" ban|my name is|name|mr|mrs|ms|dr|miss|je m['’]appelle|mon nom est|monsieur|madame|mademoiselle|mme"
+    r"|mlle|mein name ist|ich heiße|ich heisse|herr|frau|me llamo|mi nombre es|señor|señora|señorita|sr|sra"
+    r"|srta|mi chiamo|il mio nome è|signor|signora|meu nome é|me chamo|senhor|senhora)"
     r"\.?(?!\w)[ \t]*[:\-–]?[ \t]*"
+)
+_ROLE = re.compile(
+    r"(?<!\w)(?:(?i:sinh viên|học sinh|học viên|giáo viên|giảng viên|công nhân|bệnh nhân|người bệnh|cán bộ"
+    r"|nhân viên|kỹ sư|kĩ sư|điều dưỡng|tài xế|lái xe|nông dân|ngư dân|tiểu thương|thương binh|liệt sĩ"
+    r"|cựu chiến binh|chiến sĩ|bộ đội|nạn nhân|đối tượng|người lao động|chủ hộ|chủ nhà|chủ quán|thí sinh"
+    r"|sinh vien|hoc sinh|hoc vien|giao vien|giang vien|cong nhan|benh nhan|nguoi benh|can bo|nhan vien"
+    r"|ky su|dieu duong|tai xe|lai xe|nong dan|ngu dan|tieu thuong|thuong binh|liet si|cuu chien binh"
+    r"|chien si|bo doi|nan nhan|doi tuong|nguoi lao dong|chu ho|chu nha|chu quan|thi sinh)"
+    r"|(?P<en>(?i:student|teacher|worker|patient|nurse|driver|resident|tenant|employee|farmer|pupil)))"
+    r"(?!\w)[ \t]*[:\-–]?[ \t]*"
 )
 _WORD = re.compile(r"[^\W\d_]+")
 _SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?](?![\s\n]|$))+[.!?]*")
@@ -235,10 +260,37 @@ def _excluded(text: str, start: int, end: int, blocked: list[tuple[int, int]], t
 
 
 def _after_place(text: str, start: int) -> bool:
-    """Whether the word right before ``start`` names a kind of place (đường, phường, chợ ...)."""
+    """Whether the word right before ``start`` names a kind of place (đường, phường, chợ ...); a word
+    with marks counts as written ("bạn" is no "Ban", "viên" no "viện")."""
     before = text[max(0, start - 20) : start]
     previous = _WORD.findall(before)
-    return bool(previous) and fold(previous[-1]) in _PLACE_WORDS and before.endswith((" ", ". "))
+    return bool(previous) and _in(previous[-1], _PLACE_WORDS) and before.endswith((" ", ". "))
+
+
+def _persona(text: str, start: int, blocked: list[tuple[int, int]]) -> bool:
+    """Whether a title at ``start`` names a brand persona: after a business word ("quán Bác Tôm",
+    "cà phê Cô Ba") or a brand listed in ``pii_not_persons.txt`` ("Vinamilk Ông Thọ")."""
+    before = text[max(0, start - 30) : start]
+    previous = list(_WORD.finditer(before))
+    if not previous or not before.endswith(" "):
+        return False
+    word = previous[-1]
+    offset = max(0, start - 30)
+    if _in(word.group(), _BUSINESS_WORDS):
+        return True
+    return any(s <= offset + word.start() and offset + word.end() <= e for s, e in blocked)
+
+
+def _role_name(tokens: list[re.Match[str]], lex: _Lexicon, english: bool) -> int:
+    """A full name after a role word: family name first, or (English) two capitalised words."""
+    count = _free_name(tokens, lex)
+    if count or not english:
+        return count
+    words = [t.group() for t in tokens[:4]]
+    caps = 0
+    while caps < len(words) and _is_cap(words[caps]) and not words[caps].isupper():
+        caps += 1
+    return caps if caps >= 2 else 0
 
 
 def find_names(
@@ -250,7 +302,12 @@ def find_names(
     """
     lex = _lexicon()
     blocked = [m.span() for m in lex.not_persons.finditer(fold(text))]
-    starts = {m.end(): m for m in _TRIGGER.finditer(text) if not _after_place(text, m.start())}
+    starts = {
+        m.end(): m
+        for m in _TRIGGER.finditer(text)
+        if not _after_place(text, m.start()) and not _persona(text, m.start(), blocked)
+    }
+    roles = {m.end(): m.group("en") is not None for m in _ROLE.finditer(text)}
     found: list[Candidate] = []
     for run in _runs(text):
         i = 0
@@ -260,7 +317,12 @@ def find_names(
             if not titled and len(tokens) > 1 and tokens[1].start() in starts:
                 i += 1  # "Chu Ba": a title that is also a family name reads as the title
                 continue
-            count = _name_after(tokens, lex) if titled else _free_name(tokens, lex)
+            if titled:
+                count = _name_after(tokens, lex)
+            elif tokens[0].start() in roles:
+                count, titled = _role_name(tokens, lex, roles[tokens[0].start()]), True
+            else:
+                count = _free_name(tokens, lex)
             if count:
                 start, end = tokens[0].start(), tokens[count - 1].end()
                 if not _excluded(text, start, end, blocked, titled):
@@ -352,33 +414,77 @@ def _resolve(candidates: Iterable[Candidate]) -> list[Candidate]:
     return sorted(chosen, key=lambda c: c.start)
 
 
+def _detect(text: str, language: str | None, use_ner: bool) -> list[Candidate]:
+    candidates = [c for finder in _FINDERS for c in finder(text)]
+    chosen = _resolve(candidates)
+    names = find_names(text, use_ner=use_ner, language=language, known=chosen)
+    return _resolve([*chosen, *names])
+
+
+def _replace(text: str, spans: Iterable[tuple[str, int, int]]) -> str:
+    parts, last = [], 0
+    for kind, start, end in spans:
+        parts.append(text[last:start])
+        parts.append(placeholder(kind))
+        last = end
+    parts.append(text[last:])
+    return "".join(parts)
+
+
+def _result(text: str, chosen: list[Candidate], model_text: str | None = None) -> RedactionResult:
+    spans = tuple(PiiSpan(c.type, c.start, c.end, text[c.start : c.end]) for c in chosen)
+    redacted = _replace(text, ((s.type, s.start, s.end) for s in spans))
+    return RedactionResult(text=text, redacted_text=redacted, spans=spans, model_text=model_text)
+
+
 def redact(text: str, language: str | None = None, *, use_ner: bool = True) -> RedactionResult:
     """Replace personal data in ``text`` with typed placeholders such as ``[PHONE]``.
 
     Args:
-        text: the text to redact (normalised text where a ``normalize`` stage ran).
+        text: the text to redact, as people read it.
         language: ISO 639-1 code when known; NER runs only on Vietnamese (or unknown) text.
         use_ner: run underthesea's NER on sentences the name patterns cannot explain.
 
     Returns:
         The redacted text and the spans, with offsets on ``text``.
     """
-    candidates = [c for finder in _FINDERS for c in finder(text)]
-    chosen = _resolve(candidates)
-    names = find_names(text, use_ner=use_ner, language=language, known=chosen)
-    chosen = _resolve([*chosen, *names])
-    spans = tuple(PiiSpan(c.type, c.start, c.end, text[c.start : c.end]) for c in chosen)
-    parts, last = [], 0
-    for span in spans:
-        parts.append(text[last : span.start])
-        parts.append(placeholder(span.type))
-        last = span.end
-    parts.append(text[last:])
-    return RedactionResult(text=text, redacted_text="".join(parts), spans=spans)
+    return _result(text, _detect(text, language, use_ner))
+
+
+def redact_with_normalized(
+    text: str, normalized: str, mapping: OffsetMap, language: str | None = None, *, use_ner: bool = True
+) -> RedactionResult:
+    """Redact ``text`` as written, with what is found on it and on its normalised form.
+
+    Spans found on ``normalized`` (marks restored, repeats squeezed, abbreviations expanded) map
+    back through ``mapping``; the result keeps the citizen's spelling, and ``model_text`` is the
+    normalised text with the same placeholders, for the models.
+    """
+    on_normalized = [
+        Candidate(c.type, *mapping.to_source(c.start, c.end), c.priority)
+        for c in _detect(normalized, language, use_ner)
+    ]
+    chosen = _resolve([*on_normalized, *_detect(text, language, use_ner=False)])
+    model_spans: list[tuple[str, int, int]] = []
+    for cand in chosen:
+        start, end = mapping.from_source(cand.start, cand.end)
+        if model_spans and start < model_spans[-1][2]:
+            kind, first, last = model_spans.pop()
+            model_spans.append((kind, first, max(last, end)))
+        elif end > start:
+            model_spans.append((cand.type, start, end))
+    return _result(text, chosen, _replace(normalized, model_spans))
+
+
+def _side_value(key: str, value: str) -> str:
+    """A side field as the patterns read it: file names and ids join words with ``_`` or ``-``."""
+    return value if key == "locality" else value.replace("_", " ").replace("-", " ")
 
 
 class PiiStage(ShipsConfigOnly):
-    """Redacts personal data before any analysis or display; reads the normalised text when present."""
+    """Redacts personal data before any analysis or display, in the text as written and in the other
+    free-text fields (locality, source id, attachment names); the normalised text, when a
+    ``normalize`` stage ran, is searched too and gives the models' text."""
 
     name: ClassVar[str] = "pii"
     output: ClassVar[type[PiiOut]] = PiiOut
@@ -391,10 +497,35 @@ class PiiStage(ShipsConfigOnly):
         """Redact every item of the batch; a failing item is reported, the others go on."""
         result = StageResult()
         for item in items:
-            text, detected = normalized_text(item), item.output(LanguageOut)
-            language = detected.language if detected is not None else item.language_hint
             try:
-                result.outputs[item.id] = redact(text, language, use_ner=self.use_ner).as_output()
+                result.outputs[item.id] = self._redact(item)
             except Exception as exc:  # failures are data: one bad item must not sink the batch
                 result.failures[item.id] = f"{type(exc).__name__}: {exc}"
         return result
+
+    def _redact(self, item: AnalysisItem) -> PiiOut:
+        detected = item.output(LanguageOut)
+        language = detected.language if detected is not None else item.language_hint
+        normalized = item.output(NormalizeOut)
+        if normalized is not None and normalized.text is not None and normalized.source is not None:
+            blocks = tuple(tuple(b) for b in normalized.source)
+            mapping = OffsetMap(blocks, len(normalized.text), len(item.text))  # type: ignore[arg-type]
+            found = redact_with_normalized(
+                item.text, normalized.text, mapping, language, use_ner=self.use_ner
+            )
+        else:  # no map back to the text as written: redact that text itself
+            found = redact(item.text, language, use_ner=self.use_ner)
+        output = found.as_output()
+        for key, value in self._side_fields(item):
+            side = redact(_side_value(key, value), language, use_ner=self.use_ner)
+            output.fields[key] = _replace(value, ((s.type, s.start, s.end) for s in side.spans))
+            output.found += [
+                FoundPii(type=s.type, start=s.start, end=s.end, text=value[s.start : s.end], field=key)
+                for s in side.spans
+            ]
+        return output
+
+    @staticmethod
+    def _side_fields(item: AnalysisItem) -> list[tuple[str, str]]:
+        fields = side_fields(item.locality, item.source_id, item.attachment_names)
+        return [(key, value) for key, value in fields.items() if value and value.strip()]

@@ -44,6 +44,8 @@ _PHONE = re.compile(
     r"(?<![\w+/.,@-])(?:\(\+?\d{1,4}\)\s?|\+\s?)?\d(?:(?:[ .]|\s?-\s?|\)\s?|\s?\()?\d){6,16}" + _NUM_END
 )
 _PUBLIC_PREFIXES = ("1800", "1900")
+_OLD_MOBILE = ("012", "016", "0186", "0188", "0199")
+"""Eleven-digit mobile numbers of the numbering used before 2018 (0169 ..., 0120 ...)."""
 
 
 def _phone_ok(raw: str) -> bool:
@@ -53,18 +55,72 @@ def _phone_ok(raw: str) -> bool:
     international = raw.startswith(("+", "(+"))
     if digits.startswith("84") and (international or len(digits) in (11, 12)):
         rest = digits[2:]
+        if len(rest) == 10 and ("0" + rest).startswith(_OLD_MOBILE):
+            return True
         return (len(rest) == 9 and rest[0] in "35789") or (len(rest) == 10 and rest[0] == "2")
     if international:
         return 8 <= len(digits) <= 15
     if raw.startswith("(0") or digits.startswith("0"):
+        if len(digits) == 11 and digits.startswith(_OLD_MOBILE):
+            return True
         return (len(digits) == 10 and digits[1] in "235789") or (len(digits) == 11 and digits[1] == "2")
     # North American writing without country code: (555) 123-4567, 555-123-4567, 555.123.4567
     return len(digits) == 10 and bool(re.fullmatch(r"\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4}", raw))
 
 
+_DIGIT_WORDS = {
+    "không": "0", "khong": "0", "linh": "0", "zero": "0", "oh": "0",
+    "một": "1", "mot": "1", "mốt": "1", "one": "1",
+    "hai": "2", "two": "2",
+    "ba": "3", "three": "3",
+    "bốn": "4", "bon": "4", "tư": "4", "four": "4",
+    "năm": "5", "nam": "5", "lăm": "5", "lam": "5", "five": "5",
+    "sáu": "6", "sau": "6", "six": "6",
+    "bảy": "7", "bẩy": "7", "bay": "7", "seven": "7",
+    "tám": "8", "tam": "8", "eight": "8",
+    "chín": "9", "chin": "9", "nine": "9",
+}  # fmt: skip
+_SPELLED_TOKEN = rf"(?:\d+|(?i:{'|'.join(sorted(_DIGIT_WORDS, key=len, reverse=True))}))"
+_SPELLED = re.compile(rf"(?<!\w){_SPELLED_TOKEN}(?:[\s,.\-–]{{1,3}}{_SPELLED_TOKEN})+(?!\w)")
+_JOINED = re.compile(
+    r"(?<![\w.,/@$+-])(\d{12}|\d{9})\s*[/\-–|;]\s*(\(?\+?\d[\d .()-]{8,16}\d)(?![\w/@]|[.,-]\d)"
+)
+
+
+def _spelled_phones(text: str) -> list[Candidate]:
+    """Numbers written out in words, whole or in part ("không chín bảy bảy ...", "zero nine ...")."""
+    found: list[Candidate] = []
+    if sum(1 for word in text.lower().split() if word.strip(",.-") in _DIGIT_WORDS) < 3:
+        return found
+    for match in _SPELLED.finditer(text):
+        tokens = list(re.finditer(_SPELLED_TOKEN, match.group()))
+        values = [t.group() if t.group().isdigit() else _DIGIT_WORDS[t.group().lower()] for t in tokens]
+        i = 0
+        while i < len(tokens):
+            for j in range(min(len(tokens), i + 16), i + 2, -1):
+                words = sum(1 for t in tokens[i:j] if not t.group().isdigit())
+                if words >= 3 and _phone_ok("".join(values[i:j])):
+                    start, end = match.start() + tokens[i].start(), match.start() + tokens[j - 1].end()
+                    found.append(_cand("PHONE", start, end))
+                    i = j - 1
+                    break
+            i += 1
+    return found
+
+
+def _joined_numbers(text: str) -> list[Candidate]:
+    """An identity number and a phone number joined by punctuation ("0123.../0977...")."""
+    found = []
+    for match in _JOINED.finditer(text):
+        if _phone_ok(match.group(2)):
+            found.append(_cand("ID", match.start(1), match.end(1)))
+            found.append(_cand("PHONE", match.start(2), match.end(2)))
+    return found
+
+
 def find_phones(text: str) -> list[Candidate]:
     """Vietnamese mobile and landline numbers in their usual writings, and international numbers."""
-    found = []
+    found = _spelled_phones(text) + _joined_numbers(text)
     for match in _PHONE.finditer(text):
         raw = match.group()
         if _phone_ok(raw):
@@ -143,9 +199,20 @@ _PROFILE = re.compile(
 )
 
 
+_AT = r"(?:\s*[\[(<{]\s*(?:at|a còng|a cong)\s*[\])>}]\s*|\s+(?i:at|a còng|a cong|a móc|a moc|acong)\s+)"
+_DOT = r"(?:\s*[\[(<{]\s*(?:dot|chấm|cham)\s*[\])>}]\s*|\s+(?i:dot|chấm|cham)\s+|\.)"
+_TLD = r"(?i:com|net|org|edu|gov|info|vn|io|me|co|uk|fr|de|us|jp|kr|au|ca)"
+_EMAIL_SPOKEN = re.compile(
+    rf"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*{_AT}[A-Za-z0-9-]+(?:{_DOT}[A-Za-z0-9-]+)*?{_DOT}{_TLD}"
+    rf"(?:{_DOT}{_TLD})?(?![\w@])"
+)
+
+
 def find_links(text: str) -> list[Candidate]:
-    """E-mail addresses and social-media profile links."""
+    """E-mail addresses (also spelt out: "ten at gmail dot com", "a còng", "chấm") and
+    social-media profile links."""
     found = [_cand("EMAIL", m.start(), m.end()) for m in _EMAIL.finditer(text)]
+    found += [_cand("EMAIL", m.start(), m.end()) for m in _EMAIL_SPOKEN.finditer(text)]
     for match in _PROFILE.finditer(text):
         end = match.end()
         while end > match.start() and text[end - 1] in ".!?:":
@@ -211,6 +278,7 @@ _HOUSE_CONTEXT = re.compile(
 _NOT_HOUSE_CONTEXT = re.compile(
     r"(?i:\b(?:đường|duong|phố|pho|quốc lộ|quoc lo|tỉnh lộ|tinh lo|ql|tl|đại lộ|ngày|ngay|tháng|thang|lúc|luc"
     r"|thửa đất|thua dat|tờ bản đồ|to ban do|tổ|to|hộ|ho|lô|lo|phòng|phong|lớp|lop|km))\s*$"
+    r"|(?i:\b(?:thẻ|card))(?:\s+[^\W\d]+){0,2}\s*$|(?i:\bthe(?:\s+(?:xe|atm))?)\s*$"
 )
 
 

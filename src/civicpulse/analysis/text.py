@@ -13,7 +13,7 @@ from civicpulse.analysis.diacritics import looks_vietnamese, needs_restoration, 
 from civicpulse.annotations import LanguageOut, NormalizeOut
 from civicpulse.settings import Settings
 from civicpulse.textkit.segment import segment
-from civicpulse.textkit.vietnamese import fold_whitespace, normalize_text
+from civicpulse.textkit.vietnamese import fold_whitespace, normalize_mapped
 
 _TOKEN = re.compile(r"[^\W_]+")
 
@@ -22,9 +22,10 @@ class NormalizeStage(ShipsConfigOnly):
     """Normalised text for analysis, with diacritics restored and word segments for Vietnamese.
 
     Reads the ``language`` stage's output when present (else the caller's hint, else a
-    syllable check). Output: ``{"text", "restored", "tokens"}``; ``text`` and ``tokens`` still
-    hold personal data (redaction runs after this stage), so they serve the stages of the same run
-    and are never stored.
+    syllable check). Output: ``{"text", "restored", "tokens", "source"}``; ``text`` and ``tokens``
+    still hold personal data (redaction runs after this stage), so they serve the stages of the same
+    run and are never stored; ``source`` maps the text back onto the raw text, which is what people
+    read (redaction replaces personal data there).
     """
 
     name: ClassVar[str] = "normalize"
@@ -41,15 +42,18 @@ class NormalizeStage(ShipsConfigOnly):
             language = _language_of(item)
             # Decide on the text as typed: expanded abbreviations ("ko" -> "không") bring marks in.
             unmarked = language == "vi" and needs_restoration(fold_whitespace(item.text))
-            text = normalize_text(item.text, language)
+            mapped = normalize_mapped(item.text, language)
             restored = False
             if unmarked and self.restore:
-                text, restored = restore(text), True
+                mapped, restored = mapped.rewrite(restore(mapped.text)), True
+            text, source = mapped.text, mapped.offset_map()
             if language == "vi" and self.segment:
                 tokens = segment(text)
             else:
                 tokens = [m.group() for m in _TOKEN.finditer(text)]
-            result.outputs[item.id] = NormalizeOut(text=text, restored=restored, tokens=tokens)
+            result.outputs[item.id] = NormalizeOut(
+                text=text, restored=restored, tokens=tokens, source=list(source.blocks)
+            )
         return result
 
 

@@ -304,13 +304,24 @@ class ModelSlot(ShipsConfigOnly):
         return self.model_
 
 
-TRAINERS = {"topic": train_topic_model, "sentiment": train_sentiment_model, "toxicity": train_toxicity_model}
+def train_agency_model(examples: Sequence[Example], embedder: Embedder | None = None) -> TextModel:
+    """The learned router (``route`` stage) from analysts' and officers' assignments."""
+    return train_text_model(examples, task="agency", embedder=embedder)
+
+
+TRAINERS = {
+    "topic": train_topic_model,
+    "sentiment": train_sentiment_model,
+    "toxicity": train_toxicity_model,
+    "agency": train_agency_model,
+}
 
 
 def train_and_save(
     task: str, examples: Sequence[Example], directory: Path, embedder: Embedder | None = None
 ) -> Path:
-    """Train the model of ``task`` (topic, sentiment or toxicity) and write it where the stage reads it.
+    """Train the model of ``task`` (topic, sentiment, toxicity or agency) and write it where its stage
+    reads it.
 
     The stages pick the new file up on their next batch (they reload when the file changes).
     """

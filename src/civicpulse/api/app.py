@@ -12,11 +12,27 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from civicpulse import __version__
 from civicpulse.api.context import AppContext
+from civicpulse.api.docs import install_docs
+from civicpulse.api.encoding import FormEncodingMiddleware
 from civicpulse.api.errors import install_error_handlers
-from civicpulse.api.middleware import AuditMiddleware, BodyLimitMiddleware
-from civicpulse.api.routers import analyze, health, open311, submissions, themes
+from civicpulse.api.middleware import AuditMiddleware, BodyLimitMiddleware, SecurityHeadersMiddleware
+from civicpulse.api.openapi import install_openapi
+from civicpulse.api.proxies import ForwardedClientMiddleware, TrustedProxies
+from civicpulse.api.routers import (
+    analyze,
+    answers,
+    cases,
+    health,
+    open311,
+    reports,
+    routing,
+    submissions,
+    themes,
+)
+from civicpulse.cases.answer_mail import AnswerMailer
 from civicpulse.intake.feeds import FeedPoller
 from civicpulse.settings import Settings
+from civicpulse.store.contacts import check_contact_key
 
 
 def create_api(settings: Settings, *, run_workers: bool = True) -> FastAPI:
@@ -26,17 +42,21 @@ def create_api(settings: Settings, *, run_workers: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx.db.upgrade()
+        with ctx.db.read() as session:
+            check_contact_key(session, ctx.cipher)  # a wrong key refuses to start: docs/operations.md
         ctx.intake.start()
         if run_workers:
             ctx.runtime.start_workers()
         feeds = FeedPoller(ctx.db, settings)
         feeds.start()  # only when settings.feeds lists feeds
+        answer_mail.start()  # only when mail is configured
         app.state.ready = True
         try:
             yield
         finally:
             app.state.ready = False
             feeds.stop()
+            answer_mail.stop()
             ctx.intake.stop()
             ctx.runtime.close()
 
@@ -45,23 +65,37 @@ def create_api(settings: Settings, *, run_workers: bool = True) -> FastAPI:
         version=__version__,
         summary="Citizen feedback intake, analysis and follow-up.",
         lifespan=lifespan,
+        docs_url=None,  # api.docs serves /docs and /redoc from vendored assets
+        redoc_url=None,
     )
     app.state.ctx = ctx
+    answer_mail = AnswerMailer(ctx.db, ctx.cipher, settings)
+    app.state.answer_mail = answer_mail
     app.state.ready = False
     install_error_handlers(app)
+    install_docs(app)
+    install_openapi(app)
     app.include_router(health.router)
     app.include_router(submissions.router)
+    app.include_router(cases.router)
+    app.include_router(answers.router)
     app.include_router(analyze.router)
     app.include_router(themes.router)
+    app.include_router(reports.router)
+    app.include_router(routing.router)
     app.include_router(open311.router)
+    app.add_middleware(FormEncodingMiddleware)  # innermost: sessions and the audit see its 400
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
         session_cookie="civicpulse_session",
         same_site="lax",
         https_only=settings.env == "production",
-        max_age=12 * 3600,
+        max_age=round(settings.session_hours * 3600),
     )
     app.add_middleware(AuditMiddleware, db=ctx.db)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware, production=settings.env == "production")
+    trusted = TrustedProxies(settings.trusted_proxies)
+    app.add_middleware(ForwardedClientMiddleware, trusted=trusted)  # outermost: all below see the caller
     return app

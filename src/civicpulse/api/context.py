@@ -1,5 +1,5 @@
 """What the app holds for its lifetime: settings, the runtime (store, stages, workers), cipher,
-limiter, taxonomy."""
+rate limits, taxonomy, and the short cache of who a token or session belongs to."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from cachetools import TTLCache
 
-from civicpulse.api.ratelimit import RateLimiter
+from civicpulse.api.ratelimit import RateLimits
 from civicpulse.intake.batcher import IntakeBatcher
 from civicpulse.runtime.process import Runtime
 from civicpulse.settings import Settings
@@ -23,11 +23,11 @@ class AppContext:
     settings: Settings
     db: Database
     cipher: ContactCipher
-    limiter: RateLimiter
+    limits: RateLimits
     taxonomy: Taxonomy
     intake: IntakeBatcher
     runtime: Runtime
-    principals: TTLCache = field(default_factory=lambda: TTLCache(maxsize=10_000, ttl=30))
+    principals: TTLCache = field(default_factory=lambda: TTLCache(maxsize=10_000, ttl=2))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AppContext:
@@ -47,7 +47,7 @@ class AppContext:
             settings=settings,
             db=db,
             cipher=cipher,
-            limiter=RateLimiter(settings.public_rate_limit),
+            limits=RateLimits.from_settings(settings),
             taxonomy=taxonomy,
             intake=intake,
             runtime=runtime,

@@ -10,13 +10,14 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from civicpulse.api.context import AppContext
+from civicpulse.api.ratelimit import Budget
 from civicpulse.domain import Role
 from civicpulse.errors import Forbidden, Unauthorized
 from civicpulse.identity import ANALYST_ROLES, Principal
-from civicpulse.store.tables import UserRow
-from civicpulse.store.users import principal_of, user_for_token
+from civicpulse.store.sessions import live_session, needs_touch, session_hash, touch_session
+from civicpulse.store.users import principal_of, token_hash, user_for_token
 
-SESSION_USER_KEY = "user_id"
+SESSION_USER_KEY = "sid"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 API_PREFIX = "/api/"
 
@@ -39,36 +40,60 @@ ReadSession = Annotated[Session, Depends(get_read_session)]
 
 
 def client_address(request: Request) -> str:
-    """The caller's address, for rate limits and the audit log."""
+    """The caller's address, for rate limits and the audit log: the direct peer, or the address a
+    trusted proxy forwarded (``ForwardedClientMiddleware`` resolved it for every reader)."""
     return request.client.host if request.client else "unknown"
 
 
+async def token_principal(ctx: AppContext, token: str) -> Principal | None:
+    """The user of a bearer token, cached for ``token_cache_seconds``; ``None`` when not valid."""
+    key = ("token", token_hash(token))
+    principal = ctx.principals.get(key)
+    if principal is None:
+        principal = await run_in_threadpool(_principal_for_token, ctx, token)
+        if principal is not None:
+            ctx.principals[key] = principal
+    return principal
+
+
+async def session_principal(ctx: AppContext, session_id: str) -> Principal | None:
+    """The user of a live dashboard session, cached for ``token_cache_seconds``; else ``None``."""
+    key = ("session", session_hash(session_id))
+    principal = ctx.principals.get(key)
+    if principal is None:
+        principal = await run_in_threadpool(_principal_for_session, ctx, session_id)
+        if principal is not None:
+            ctx.principals[key] = principal
+    return principal
+
+
+def forget_session(ctx: AppContext, session_id: str) -> None:
+    """Drop a session from this process's cache (at logout), so it ends at once."""
+    ctx.principals.pop(("session", session_hash(session_id)), None)
+
+
 async def optional_user(request: Request, ctx: Ctx) -> Principal | None:
-    """The user of a bearer token or of the session cookie, if any (cached for a few seconds)."""
+    """The user of a bearer token or of the session cookie, if any; a write with a token counts
+    against that token's rate limit."""
     header = request.headers.get("authorization", "")
     if header:
         scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
             raise Unauthorized("use 'Authorization: Bearer <token>'")
-        key = ("token", token.strip())
-        principal = ctx.principals.get(key)
+        principal = await token_principal(ctx, token)
         if principal is None:
-            principal = await run_in_threadpool(_principal_for_token, ctx, token.strip())
-            if principal is None:
-                raise Unauthorized("the bearer token is not valid")
-            ctx.principals[key] = principal
+            raise Unauthorized("the bearer token is not valid")
+        if request.method not in SAFE_METHODS:
+            ctx.limits.check(Budget.keyed, token_hash(token))
     else:
-        user_id = request.session.get(SESSION_USER_KEY) if "session" in request.scope else None
-        if _cookie_write_to_api(request):
-            user_id = None  # the JSON API has no CSRF check: writes need a bearer token
-        if user_id is None:
-            return None
-        principal = ctx.principals.get(("user", user_id))
+        session_id = request.session.get(SESSION_USER_KEY) if "session" in request.scope else None
+        if not isinstance(session_id, str) or _cookie_write_to_api(request):
+            return None  # the JSON API has no CSRF check: writes need a bearer token
+        principal = await session_principal(ctx, session_id)
         if principal is None:
-            principal = await run_in_threadpool(_principal_for_user, ctx, user_id)
-            if principal is None:
-                return None
-            ctx.principals[("user", user_id)] = principal
+            request.session.pop(SESSION_USER_KEY, None)
+            return None
     request.state.actor = principal.email
     return principal
 
@@ -79,10 +104,17 @@ def _principal_for_token(ctx: AppContext, token: str) -> Principal | None:
         return None if row is None else principal_of(row)
 
 
-def _principal_for_user(ctx: AppContext, user_id: int) -> Principal | None:
+def _principal_for_session(ctx: AppContext, session_id: str) -> Principal | None:
     with ctx.db.read() as session:
-        row = session.get(UserRow, user_id)
-        return None if row is None or not row.active else principal_of(row)
+        found = live_session(session, session_id)
+        if found is None:
+            return None
+        row, user = found
+        principal, stale, row_id = principal_of(user), needs_touch(row), row.id
+    if stale:
+        with ctx.db.write() as session:
+            touch_session(session, row_id)
+    return principal
 
 
 def _cookie_write_to_api(request: Request) -> bool:
@@ -117,9 +149,18 @@ Admin = Annotated[Principal, Depends(require_roles(Role.admin))]
 Analyst = Annotated[Principal, Depends(require_roles(*ANALYST_ROLES))]
 
 
-async def public_rate_limit(request: Request, ctx: Ctx) -> None:
-    """Count a hit against the public-endpoint limit of this client."""
-    ctx.limiter.check("public", client_address(request))
+async def open311_rate_limit(request: Request, ctx: Ctx) -> None:
+    """Count an Open311 call without a key against the caller's address."""
+    ctx.limits.check(Budget.open311, client_address(request))
 
 
-PublicRateLimit = Depends(public_rate_limit)
+async def limit_open311_post(request: Request, ctx: AppContext, api_key: str | None) -> None:
+    """Count an Open311 post: against its api_key when that is a valid token, else the address."""
+    token = (api_key or "").strip()
+    if token and await token_principal(ctx, token) is not None:
+        ctx.limits.check(Budget.keyed, token_hash(token))
+    else:
+        ctx.limits.check(Budget.open311, client_address(request))
+
+
+Open311RateLimit = Depends(open311_rate_limit)

@@ -8,8 +8,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Mount, compile_path
 
+from civicpulse.api.middleware import security_headers
 from civicpulse.errors import CivicPulseError
 
 log = logging.getLogger(__name__)
@@ -25,9 +28,32 @@ def _wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
-def error_response(request: Request, status: int, code: str, message: str, details: Any = None) -> Response:
+def allowed_methods(request: Request) -> str:
+    """Every method the routes at this path answer (a mount serves files: GET, HEAD), for the
+    ``Allow`` header of a 405; Starlette names only the first matching route's."""
+    path = request.url.path
+    methods: set[str] = set()
+    for context in iter_route_contexts(request.app.routes):
+        if isinstance(context.original_route, Mount):
+            if path.startswith(context.original_route.path + "/"):
+                methods.update(("GET", "HEAD"))
+        elif context.path_format and compile_path(context.path_format)[0].match(path):
+            methods.update(context.methods or ())
+    return ", ".join(sorted(methods))
+
+
+def error_response(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    details: Any = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
     """Render an error the way the caller's part of the app expects."""
-    headers = {}
+    headers = dict(headers or {})
+    if status == 405:
+        headers["Allow"] = allowed_methods(request)
     if status == 429 and isinstance(details, dict) and "retry_after_seconds" in details:
         headers["Retry-After"] = str(details["retry_after_seconds"])
     if request.url.path.startswith(OPEN311_PREFIX):
@@ -78,9 +104,16 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        return error_response(request, exc.status_code, f"http_{exc.status_code}", str(exc.detail))
+        return error_response(
+            request, exc.status_code, f"http_{exc.status_code}", str(exc.detail), headers=exc.headers
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(request, 500, "internal_error", "internal error; it was logged")
+        response = error_response(request, 500, "internal_error", "internal error; it was logged")
+        production = request.app.state.ctx.settings.env == "production"
+        response.headers.update(
+            security_headers(request.url.path, production=production)
+        )  # sent outside the middleware
+        return response

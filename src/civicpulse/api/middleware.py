@@ -1,4 +1,5 @@
-"""ASGI middleware: a cap on request bodies, and the audit of every mutating call."""
+"""ASGI middleware: security headers on every answer, a cap on request bodies, and the audit of
+every mutating call."""
 
 from __future__ import annotations
 
@@ -12,6 +13,59 @@ from civicpulse.store.audit import record_audit
 from civicpulse.store.db import Database
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+STATIC_PREFIXES = ("/static/", "/api-static/")  # vendored, public assets: the browser may cache them
+HSTS = "max-age=31536000; includeSubDomains"
+_COMMON = (
+    ("content-security-policy", CONTENT_SECURITY_POLICY),
+    ("x-frame-options", "DENY"),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "same-origin"),
+)
+
+
+def security_headers(path: str, *, production: bool) -> dict[str, str]:
+    """The security headers of an answer at ``path``: pages and API answers may show personal data,
+    so only the vendored static assets may be cached; HSTS only in production (behind HTTPS)."""
+    headers = dict(_COMMON)
+    if not path.startswith(STATIC_PREFIXES):
+        headers["cache-control"] = "no-store"
+    if production:
+        headers["strict-transport-security"] = HSTS
+    return headers
+
+
+def _encoded(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    return [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
+
+
+class SecurityHeadersMiddleware:
+    """Adds ``security_headers`` to every HTTP answer; a header the app set itself is kept."""
+
+    def __init__(self, app: ASGIApp, *, production: bool) -> None:
+        self.app = app
+        self.page_headers = _encoded(security_headers("/", production=production))
+        self.static_headers = _encoded(security_headers(STATIC_PREFIXES[0], production=production))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = self.static_headers if scope["path"].startswith(STATIC_PREFIXES) else self.page_headers
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers.extend(item for item in extra if item[0] not in present)
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 class BodyLimitMiddleware:

@@ -1,6 +1,6 @@
 """The ``civicpulse`` command line; each module adds the commands of one job to ``app``."""
 
-from civicpulse.cli import accounts, analysis, intake, server
+from civicpulse.cli import accounts, analysis, cases, intake, maintenance, reports, routing, server
 from civicpulse.cli.base import app
 
-__all__ = ["accounts", "analysis", "app", "intake", "server"]
+__all__ = ["accounts", "analysis", "app", "cases", "intake", "maintenance", "reports", "routing", "server"]

@@ -58,14 +58,17 @@ def analyze(
 @app.command()
 def train(
     task: Annotated[
-        list[str] | None, typer.Option(help="topic, sentiment or toxicity (repeatable; default: all).")
+        list[str] | None,
+        typer.Option(help="topic, sentiment, toxicity or agency (repeatable; default: all)."),
     ] = None,
     min_examples: Annotated[int, typer.Option(help="Fewest corrected items to train on.")] = 20,
 ) -> None:
-    """Learn models from analysts' corrections; running stages pick them up on their next batch."""
+    """Learn models from analysts' corrections (agency: from assignments); running stages pick them up
+    on their next batch."""
     from civicpulse.analysis.features import embedder_for, model_dir
     from civicpulse.analysis.training import TRAINERS, Example, train_and_save
     from civicpulse.store.labels import labelled_texts
+    from civicpulse.store.routing import assignment_texts
 
     settings = load_settings()
     db = open_store(settings)
@@ -76,7 +79,8 @@ def train(
     embedder = embedder_for(settings)
     for name in task or list(TRAINERS):
         with db.read() as session:
-            examples = [Example(text=text, label=label) for text, label in labelled_texts(session, name)]
+            pairs = assignment_texts(session) if name == "agency" else labelled_texts(session, name)
+            examples = [Example(text=text, label=label) for text, label in pairs]
         labels = {example.label for example in examples}
         if len(examples) < min_examples or len(labels) < 2:
             err.print(

@@ -63,7 +63,8 @@ def ingest(
 def export(
     output: Annotated[Path, typer.Argument(help="File to write: .csv, .jsonl or .parquet.")],
     include_contact: Annotated[
-        bool, typer.Option(help="Include contact details (audited; handle with care).")
+        bool,
+        typer.Option(help="Include contact details, the raw text and typed fields (audited; take care)."),
     ] = False,
     actor: Annotated[str, typer.Option(help="Who exports, for the audit log.")] = "cli",
 ) -> None:

@@ -55,7 +55,15 @@ def serve(
     # Hand the GIL over more often, so that the event loop answers while intake and analysis
     # threads work (shorter tail latency; measured with bench/intake.py).
     sys.setswitchinterval(0.001)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", timeout_graceful_shutdown=10)
+    # The app itself takes the caller from X-Forwarded-For, and only from settings.trusted_proxies.
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="info",
+        timeout_graceful_shutdown=10,
+        proxy_headers=False,
+    )
 
 
 @app.command()
@@ -65,12 +73,18 @@ def worker(
 ) -> None:
     """Run analysis workers (several processes may run at once on PostgreSQL)."""
     from civicpulse.runtime.process import Runtime
+    from civicpulse.store.contacts import ContactCipher, check_contact_key
     from civicpulse.store.jobs import queue_counts
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     settings = load_settings()
     db = open_store(settings)
+    try:
+        with db.read() as session:  # a wrong key would store redacted values no key can open
+            check_contact_key(session, ContactCipher(settings.fernet_key))
+    except CivicPulseError as exc:
+        raise fail(exc) from exc
     runtime = Runtime(settings, db)
     if drain:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn

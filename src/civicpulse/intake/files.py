@@ -31,6 +31,7 @@ from civicpulse.intake.tabular import (
     Record,
     RowError,
     UnreadableFile,
+    XlsxLimits,
     read_delimited,
     read_jsonl,
     read_xlsx,
@@ -86,10 +87,10 @@ def file_kind(path: Path) -> FileKind:
 Entry = SubmissionIn | RowError  # a valid record, or a refused one with its line and reason
 
 
-def mapped_records(path: Path, mapper: RowMapper) -> Iterator[Entry]:
+def mapped_records(path: Path, mapper: RowMapper, xlsx: XlsxLimits = XlsxLimits()) -> Iterator[Entry]:
     """Every record of the file in order, validated or refused; ``UnreadableFile`` if it cannot be read."""
     kind = file_kind(path)
-    for record in kind.read(path):
+    for record in read_xlsx(path, xlsx) if kind.read is read_xlsx else kind.read(path):
         if isinstance(record, RowError):
             yield record
             continue
@@ -235,7 +236,8 @@ def import_files(
                 file_report.duplicates += len(results) - new
 
             try:
-                _import_file(file_report, mapper, rejects, store, batch_size, progress, task)
+                records = mapped_records(file_report.path, mapper, XlsxLimits.from_settings(settings))
+                _import_file(file_report, records, rejects, store, batch_size, progress, task)
             except UnreadableFile as exc:
                 file_report.error = exc.message
             progress.update(task, completed=file_report.read)
@@ -264,7 +266,7 @@ def _rare_collections() -> Iterator[None]:
 
 def _import_file(
     file_report: FileReport,
-    mapper: RowMapper,
+    records: Iterator[Entry],
     rejects: _Rejects,
     store: Callable[[list[SubmissionIn]], None],
     batch_size: int,
@@ -272,7 +274,7 @@ def _import_file(
     task: Any,
 ) -> None:
     batch: list[SubmissionIn] = []
-    for entry in mapped_records(file_report.path, mapper):
+    for entry in records:
         file_report.read += 1
         if isinstance(entry, RowError):
             rejects.add(file_report, entry.line, entry.reason)

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from civicpulse.domain import Channel, SubmissionIn
+from civicpulse.domain import Channel, SubmissionIn, check_moment
 from civicpulse.intake.tabular import Row
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -103,7 +103,8 @@ _EPOCH = re.compile(r"-?\d{9,11}(\.\d+)?", re.ASCII)
 
 
 def parse_time(value: Any) -> datetime:
-    """ISO 8601, ``dd/mm/yyyy [HH:MM[:SS]]``, epoch seconds or a spreadsheet date; naive means Vietnam."""
+    """ISO 8601, ``dd/mm/yyyy [HH:MM[:SS]]``, epoch seconds or a spreadsheet date; naive means Vietnam.
+    A time outside the years 1900-2199 (UTC) is a ``ValueError`` (``domain.check_moment``)."""
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, date):
@@ -124,7 +125,7 @@ def parse_time(value: Any) -> datetime:
                 raise ValueError(
                     f"cannot read {raw[:40]!r} as a time (ISO 8601, dd/mm/yyyy [HH:MM[:SS]] or epoch seconds)"
                 ) from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=LOCAL_TZ)
+    return check_moment(moment if moment.tzinfo is not None else moment.replace(tzinfo=LOCAL_TZ))
 
 
 def _from_epoch(seconds: float) -> datetime:

@@ -20,13 +20,13 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
-from civicpulse.domain import Attachment, CaseStatus, Channel, Contact, SubmissionIn
+from civicpulse.domain import Attachment, CaseStatus, Channel, Contact, SubmissionIn, check_moment
 from civicpulse.errors import BadRequest, NotFound
 from civicpulse.intake.channels import ChannelInfo
 from civicpulse.intake.service import accept
 from civicpulse.store.contacts import ContactCipher
 from civicpulse.store.db import Database
-from civicpulse.store.open311 import MAX_REQUESTS, RequestFilter
+from civicpulse.store.open311 import MAX_REQUESTS, RequestCase, RequestFilter, RequestUpdate
 from civicpulse.store.tables import SubmissionRow
 from civicpulse.taxonomy import Taxonomy, Topic
 
@@ -316,12 +316,9 @@ def _datetime(params: Any, name: str) -> datetime | None:
     if value.tzinfo is None:
         raise BadRequest(f"{name} must include a time zone (Z or an offset such as +07:00)")
     try:
-        value = value.astimezone(UTC)
-    except OverflowError:
-        value = datetime.min.replace(tzinfo=UTC)
-    if not 1900 <= value.year <= 9000:
-        raise BadRequest(f"{name} must lie between the years 1900 and 9000")
-    return value
+        return check_moment(value).astimezone(UTC)
+    except ValueError as exc:
+        raise BadRequest(f"{name}: {exc}") from None
 
 
 def public_requests(
@@ -329,17 +326,30 @@ def public_requests(
     taxonomy: Taxonomy,
     redacted: Mapping[int, str],
     redact: Callable[[str], str],
+    addresses: Mapping[int, str],
+    cases: Mapping[int, RequestCase] | None = None,
 ) -> list[dict[str, Any]]:
     """The rows as public service requests: their description is the stored redaction, or
-    ``redact(text)`` for a row whose analysis has not run yet."""
-    return [_public_request(row, taxonomy, redacted.get(row.id), redact) for row in rows]
+    ``redact(text)`` for a row whose analysis has not run yet; their address the resolved place
+    (``store.open311.resolved_addresses``), never the typed one; no media URL (a citizen's link can
+    hold personal data and cannot be redacted); the deadline and the agency's directory name from
+    their case (``store.open311.request_cases``)."""
+    found = cases or {}
+    return [
+        _public_request(row, taxonomy, redacted.get(row.id), redact, addresses.get(row.id), found.get(row.id))
+        for row in rows
+    ]
 
 
 def _public_request(
-    row: SubmissionRow, taxonomy: Taxonomy, redacted: str | None, redact: Callable[[str], str]
+    row: SubmissionRow,
+    taxonomy: Taxonomy,
+    redacted: str | None,
+    redact: Callable[[str], str],
+    address: str | None,
+    case: RequestCase | None = None,
 ) -> dict[str, Any]:
     topic = next((t for t in taxonomy.topics if t.code == row.service_code), None)
-    media = next((a.get("url") for a in row.attachments or [] if a.get("url")), None)
     return {
         "service_request_id": row.tracking_code,
         "status": "closed" if row.status == CaseStatus.closed.value else "open",
@@ -347,20 +357,49 @@ def _public_request(
         "service_name": topic.name_vi if topic else None,
         "service_code": row.service_code,
         "description": redacted if redacted is not None else redact(row.text),
-        "agency_responsible": _agency_name(taxonomy, row.agency),
+        "agency_responsible": (case.agency_name if case else None) or _agency_name(taxonomy, row.agency),
         "service_notice": _notice(taxonomy, row.agency),
         "requested_datetime": _w3(row.received_at),
         "updated_datetime": _w3(row.updated_at),
-        "expected_datetime": None,
-        "address": row.locality,
+        "expected_datetime": _w3(case.due_at) if case else None,
+        "address": address,
         "address_id": None,
         "zipcode": None,
         "lat": row.lat,
         "long": row.long,
-        "media_url": media,
+        "media_url": None,
     }
 
 
 def token_body(row: SubmissionRow) -> list[dict[str, Any]]:
     """GET tokens: our ids are given at once, so a token is the service request id itself."""
     return [{"service_request_id": row.tracking_code, "token": row.tracking_code}]
+
+
+# ---------------------------------------------------------------------------- GET updates
+
+
+def update_window(params: Any, now: datetime) -> tuple[datetime, datetime | None]:
+    """The ``start_date`` / ``end_date`` window of ``servicerequestupdates`` (w3 datetimes with a
+    zone); the last 90 days unless given."""
+    start, end = _datetime(params, "start_date"), _datetime(params, "end_date")
+    if start and end and end < start:
+        raise BadRequest("end_date is before start_date")
+    if start is None:
+        start = (end or now) - DEFAULT_SPAN
+    return start, end
+
+
+def request_updates(updates: list[RequestUpdate]) -> list[dict[str, Any]]:
+    """Updates as GeoReport v2 ``request_update`` entries."""
+    return [
+        {
+            "update_id": update.update_id,
+            "service_request_id": update.service_request_id,
+            "status": update.status,
+            "updated_datetime": _w3(update.updated_at),
+            "description": update.description,
+            "media_url": None,
+        }
+        for update in updates
+    ]

@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import itertools
 import json
+import time
 import unicodedata
 import zipfile
+import zlib
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -26,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from civicpulse.errors import Unprocessable
+from civicpulse.settings import Settings
 
 PLAUSIBLE_ENCODINGS = ("utf_8", "cp1258", "cp1252", "utf_16")
 DELIMITERS = ",;\t"
@@ -229,33 +233,124 @@ def read_delimited(path: Path, *, delimiter: str | None = None) -> Iterator[Reco
 # --- XLSX ------------------------------------------------------------------------------------
 
 
-def read_xlsx(path: Path) -> Iterator[Record]:
-    """The first sheet of a workbook, header in its first row; dates come as ``datetime``."""
+@dataclass(frozen=True)
+class XlsxLimits:
+    """What one workbook may cost before it is refused whole: its size once unpacked, the
+    compression ratio of any large part (zip bombs), and the seconds to read it."""
+
+    max_uncompressed_bytes: int = 100_000_000
+    max_ratio: float = 200.0
+    max_seconds: float = 120.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> XlsxLimits:
+        """The limits configured in ``settings``."""
+        return cls(settings.max_xlsx_uncompressed_bytes, settings.max_xlsx_ratio, settings.xlsx_max_seconds)
+
+
+RATIO_FLOOR = 1_000_000  # parts smaller than this unpacked may compress as well as they like
+# what a damaged workbook raises while read (SyntaxError: XML that is not well-formed)
+_XLSX_ERRORS = (zipfile.BadZipFile, zlib.error, KeyError, OSError, ValueError, EOFError, SyntaxError)
+
+
+def check_workbook_size(path: Path, limits: XlsxLimits) -> None:
+    """``UnreadableFile`` when the workbook unpacks to more than the limit or a large part of it is
+    compressed beyond ``max_ratio`` (sizes from the zip directory, which reading cannot exceed)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise UnreadableFile(f"{path.name}: not a readable XLSX workbook ({exc})") from exc
+    total = sum(part.file_size for part in parts)
+    if total > limits.max_uncompressed_bytes:
+        raise UnreadableFile(
+            f"{path.name}: the workbook unpacks to {total:,} bytes, more than the limit of "
+            f"{limits.max_uncompressed_bytes:,} (max_xlsx_uncompressed_bytes); save it as CSV"
+        )
+    for part in parts:
+        ratio = part.file_size / max(part.compress_size, 1)
+        if part.file_size > RATIO_FLOOR and ratio > limits.max_ratio:
+            raise UnreadableFile(
+                f"{path.name}: {part.filename} is compressed {ratio:,.0f} to 1, more than the limit of "
+                f"{limits.max_ratio:,.0f} (max_xlsx_ratio): padding or a zip bomb; save it as CSV"
+            )
+
+
+class _Deadline:
+    """Raises ``UnreadableFile`` once a workbook has taken longer than its limit to read."""
+
+    def __init__(self, path: Path, seconds: float) -> None:
+        self.path = path
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+
+    def check(self) -> None:
+        if time.monotonic() > self.end:
+            raise UnreadableFile(
+                f"{self.path.name}: reading the workbook took more than {self.seconds:g} s "
+                "(xlsx_max_seconds); nothing was taken from it; save it as CSV"
+            )
+
+
+class _TimedFile(io.FileIO):
+    """The workbook's bytes; every read checks the deadline, so that no part of parsing (shared
+    strings, one huge row) can run past it for longer than one compressed chunk takes."""
+
+    def __init__(self, path: Path, deadline: _Deadline) -> None:
+        super().__init__(path, "rb")
+        self._deadline = deadline
+
+    def read(self, size: int | None = -1) -> bytes:
+        self._deadline.check()
+        return super().read(size)
+
+
+def read_xlsx(path: Path, limits: XlsxLimits = XlsxLimits()) -> Iterator[Record]:
+    """The first sheet of a workbook, header in its first row; dates come as ``datetime``.
+
+    The whole sheet is read (within ``limits``) before the first record is given, so a workbook
+    refused for its size or time gives nothing at all."""
+    check_workbook_size(path, limits)
+    deadline = _Deadline(path, limits.max_seconds)
+    header, rows = _sheet_rows(path, deadline)
+    width = len(header)
+    for number, values in rows:
+        extra = [v for v in values[width:] if v is not None]
+        if extra:
+            yield RowError(number, f"expected {width} cells, found values beyond the header's columns")
+            continue
+        cells = list(values[:width]) + [None] * (width - len(values))
+        yield Row(number, dict(zip(header, cells, strict=True)))
+
+
+def _sheet_rows(path: Path, deadline: _Deadline) -> tuple[list[str], list[tuple[int, tuple[Any, ...]]]]:
+    """The header and every non-empty row (with its number) of the first sheet."""
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise UnreadableFile(f"{path.name}: not a readable XLSX workbook ({exc})") from exc
-    try:
-        rows = workbook.worksheets[0].iter_rows(values_only=True)
-        first = next(rows, None)
-        if first is None or all(value is None for value in first):
-            raise UnreadableFile(f"{path.name}: the first sheet has no header row")
-        header = _header(first, path)
-        width = len(header)
-        for number, values in enumerate(rows, start=2):
-            if all(value is None or value == "" for value in values):
-                continue
-            extra = [v for v in values[width:] if v is not None]
-            if extra:
-                yield RowError(number, f"expected {width} cells, found values beyond the header's columns")
-                continue
-            cells = list(values[:width]) + [None] * (width - len(values))
-            yield Row(number, dict(zip(header, cells, strict=True)))
-    finally:
-        workbook.close()
+    errors = (InvalidFileException, *_XLSX_ERRORS)
+    with _TimedFile(path, deadline) as handle:
+        try:
+            workbook = load_workbook(handle, read_only=True, data_only=True)
+        except errors as exc:
+            raise UnreadableFile(f"{path.name}: not a readable XLSX workbook ({exc})") from exc
+        try:
+            rows = workbook.worksheets[0].iter_rows(values_only=True)
+            first = next(rows, None)
+            if first is None or all(value is None for value in first):
+                raise UnreadableFile(f"{path.name}: the first sheet has no header row")
+            header = _header(first, path)
+            kept: list[tuple[int, tuple[Any, ...]]] = []
+            for number, values in enumerate(rows, start=2):
+                if number % 1024 == 0:
+                    deadline.check()
+                if any(value is not None and value != "" for value in values):
+                    kept.append((number, values))
+        except errors as exc:
+            raise UnreadableFile(f"{path.name}: not a readable XLSX workbook ({exc})") from exc
+        finally:
+            workbook.close()
+    return header, kept
 
 
 # --- JSONL -----------------------------------------------------------------------------------
@@ -270,6 +365,9 @@ def read_jsonl(path: Path) -> Iterator[Record]:
             value = json.loads(line)
         except json.JSONDecodeError as exc:
             yield RowError(number, f"not valid JSON: {exc.msg} at column {exc.colno}")
+            continue
+        except RecursionError:
+            yield RowError(number, "not valid JSON here: nested too deeply")
             continue
         if not isinstance(value, dict):
             yield RowError(number, f"expected a JSON object, found {type(value).__name__}")

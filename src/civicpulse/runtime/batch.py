@@ -16,7 +16,7 @@ from civicpulse.analysis.summary import summarize
 from civicpulse.domain import Channel, SubmissionIn
 from civicpulse.intake.files import mapped_records
 from civicpulse.intake.mapping import ColumnMapping, RowMapper
-from civicpulse.intake.tabular import RowError
+from civicpulse.intake.tabular import RowError, XlsxLimits
 from civicpulse.runtime.stages import build_pipeline
 from civicpulse.settings import Settings
 
@@ -58,13 +58,21 @@ def analyze_files(
     pipeline = build_pipeline(settings)
     mapper = RowMapper(mapping, Channel.file_import, settings.max_text_chars)
     report = AnalyzeReport()
+    xlsx = XlsxLimits.from_settings(settings)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console or Console(stderr=True), transient=False) as progress:
         for path in paths:
             task = progress.add_task(path.name, total=None)
-            for number, batch in enumerate(_batches(mapped_records(path, mapper), batch_size)):
+            for number, batch in enumerate(_batches(mapped_records(path, mapper, xlsx), batch_size)):
                 items = [
-                    AnalysisItem(id=i, text=e.text, language_hint=e.language_hint, locality=e.locality)
+                    AnalysisItem(
+                        id=i,
+                        text=e.text,
+                        language_hint=e.language_hint,
+                        locality=e.locality,
+                        source_id=e.source_id,
+                        attachment_names=tuple(a.filename for a in e.attachments),
+                    )
                     for i, e in enumerate(batch)
                     if isinstance(e, SubmissionIn)
                 ]

@@ -1,9 +1,9 @@
 """The stages of one process: built once from settings and wired to the store's ports.
 
 A stage is built from plain configuration (``Settings``) plus the ports it asks for by keyword
-(``signatures``, ``vector_cache``); the store implements the ports. ``StageSet`` builds each named
-stage once, so the worker threads, ``POST /api/v1/analyze`` and ``civicpulse analyze`` of one
-process share one near-duplicate index and one set of loaded models.
+(``signatures``, ``vector_cache``, ``routing_rules``); the store implements the ports. ``StageSet``
+builds each named stage once, so the worker threads, ``POST /api/v1/analyze`` and ``civicpulse analyze``
+of one process share one near-duplicate index and one set of loaded models.
 """
 
 from __future__ import annotations
@@ -15,10 +15,12 @@ from dataclasses import dataclass, fields
 from civicpulse.analysis.base import Stage, stages
 from civicpulse.analysis.dedup import SignatureSource
 from civicpulse.analysis.pipeline import Pipeline
+from civicpulse.analysis.route import RuleSource
 from civicpulse.embeddings import VectorLookup
 from civicpulse.settings import Settings
 from civicpulse.store.db import Database
 from civicpulse.store.neardup import StoredSignatures
+from civicpulse.store.routing import StoredRules
 from civicpulse.store.vectors import StoredVectors
 
 
@@ -28,11 +30,14 @@ class Ports:
 
     signatures: SignatureSource | None = None
     vector_cache: VectorLookup | None = None
+    routing_rules: RuleSource | None = None
 
     @classmethod
     def of_store(cls, db: Database) -> Ports:
         """Ports over a store (its tables must exist: run ``db.upgrade()`` first)."""
-        return cls(signatures=StoredSignatures(db), vector_cache=StoredVectors(db))
+        return cls(
+            signatures=StoredSignatures(db), vector_cache=StoredVectors(db), routing_rules=StoredRules(db)
+        )
 
 
 def build_stage(name: str, settings: Settings, ports: Ports) -> Stage:

@@ -64,10 +64,19 @@ class Worker:
                     SubmissionRow.text,
                     SubmissionRow.language_hint,
                     SubmissionRow.locality,
+                    SubmissionRow.source_id,
+                    SubmissionRow.attachments,
                 ).where(SubmissionRow.id.in_([job.submission_id for job in jobs]))
             ).all()
         items = [
-            AnalysisItem(id=r.id, text=r.text, language_hint=r.language_hint, locality=r.locality)
+            AnalysisItem(
+                id=r.id,
+                text=r.text,
+                language_hint=r.language_hint,
+                locality=r.locality,
+                source_id=r.source_id,
+                attachment_names=tuple(a.get("filename", "") for a in r.attachments or ()),
+            )
             for r in rows
         ]
         result = self.pipeline.run(items)

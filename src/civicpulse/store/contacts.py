@@ -6,15 +6,23 @@ import hashlib
 import hmac
 import json
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civicpulse.domain import Contact
-from civicpulse.errors import NotFound
+from civicpulse.errors import ContactKeyMismatch, NotFound
 from civicpulse.store.audit import record_audit
 from civicpulse.store.tables import ContactRow, FoundPiiRow, utcnow
+
+KEY_MISMATCH = (
+    "the contact key does not match the stored contacts: they cannot be decrypted with the configured "
+    "key (CIVICPULSE_CONTACT_KEY, or the key derived from CIVICPULSE_SECRET_KEY when it is unset)"
+)
+KEY_CHECK_SAMPLE = 20
 
 
 class ContactCipher:
@@ -47,18 +55,58 @@ class ContactCipher:
 
     def decrypt_json(self, ciphertext: bytes) -> Any:
         """A JSON value back from ``encrypt_json``."""
-        try:
-            return json.loads(self._fernet.decrypt(ciphertext))
-        except InvalidToken as exc:
-            raise RuntimeError("data cannot be decrypted with the configured key") from exc
+        return json.loads(self._plain(ciphertext))
 
     def decrypt(self, ciphertext: bytes) -> Contact:
-        """The contact back; a wrong key is an error, never garbage."""
+        """The contact back; a wrong key is ``ContactKeyMismatch``, never garbage."""
+        return Contact.model_validate_json(self._plain(ciphertext))
+
+    def opens(self, ciphertext: bytes) -> bool:
+        """Whether this key decrypts ``ciphertext``."""
         try:
-            plain = self._fernet.decrypt(ciphertext)
+            self._fernet.decrypt(ciphertext)
+        except InvalidToken:
+            return False
+        return True
+
+    def _plain(self, ciphertext: bytes) -> bytes:
+        try:
+            return self._fernet.decrypt(ciphertext)
         except InvalidToken as exc:
-            raise RuntimeError("contact details cannot be decrypted with the configured key") from exc
-        return Contact.model_validate_json(plain)
+            raise ContactKeyMismatch(KEY_MISMATCH) from exc
+
+
+def check_ciphertexts(cipher: ContactCipher, ciphertexts: Iterable[bytes]) -> int:
+    """How many ciphertexts ``cipher`` opened; ``ContactKeyMismatch`` when any of them is not."""
+    checked = failed = 0
+    for ciphertext in ciphertexts:
+        checked += 1
+        failed += not cipher.opens(ciphertext)
+    if failed:
+        raise ContactKeyMismatch(
+            f"{KEY_MISMATCH}; {failed} of {checked} sampled values do not open",
+            details={"checked": checked, "failed": failed},
+        )
+    return checked
+
+
+def sample_ciphertexts(session: Session, sample: int = KEY_CHECK_SAMPLE) -> list[bytes]:
+    """Up to ``sample`` encrypted values of each table, contacts and found PII: the oldest and newest."""
+    half = max(1, sample // 2)
+    found: dict[tuple[str, int], bytes] = {}
+    for table in (ContactRow, FoundPiiRow):
+        for order in (table.submission_id.asc(), table.submission_id.desc()):
+            query = select(table.submission_id, table.ciphertext).order_by(order).limit(half)
+            for submission_id, ciphertext in session.execute(query):
+                found[(table.__tablename__, submission_id)] = ciphertext
+    return list(found.values())
+
+
+def check_contact_key(session: Session, cipher: ContactCipher, sample: int = KEY_CHECK_SAMPLE) -> int:
+    """Prove that ``cipher`` opens the stored contacts (a sample); the number checked (0: none stored).
+
+    Raises ``ContactKeyMismatch`` when a sampled value does not open."""
+    return check_ciphertexts(cipher, sample_ciphertexts(session, sample))
 
 
 def read_contact(

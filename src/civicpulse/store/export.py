@@ -1,11 +1,17 @@
 """Export submissions with their annotations to CSV, JSONL or Parquet, streaming in id order.
 
-One row per submission: its stored fields, ``has_contact``, its attachments and one column per
-analysis stage (``annotation_<stage>``, the stage's output as JSON). Contact details are included only
-when asked for. This is the one audited reader of contact details besides ``contacts.read_contact``:
-reading them through that function would write one audit event per row, so an export writes ONE event
-(``export.contact``: actor, file, row and contact counts), committed before any contact is decrypted,
-and decrypts with ``ContactCipher`` itself. An export without contacts writes one ``export`` event.
+One row per submission: its stored fields, the redacted text, ``has_contact``, its attachments and one
+column per analysis stage (``annotation_<stage>``, the stage's output as JSON).
+
+An export holds personal data only when asked for (``include_contact``): then it has the contact
+details, the raw text and the typed fields as received. This is the one audited reader of contact
+details besides ``contacts.read_contact``: reading them through that function would write one audit
+event per row, so such an export writes ONE ``export.contact`` event (actor, file, row and contact
+counts) and ONE ``text.read`` event (target the file, ``through_id`` the last submission exported),
+committed before anything is read, and decrypts with ``ContactCipher`` itself. Any other export writes
+one ``export`` event and shows what an analyst sees (``identity.redacted_view``): no raw text, the
+redacted place, source id and file names (empty, and named in ``redaction_pending``, until redaction
+ran), no attachment URLs.
 
 Spreadsheet formats (CSV) neutralise formulas: a text cell starting with ``=``, ``+``, ``-``, ``@``, a
 tab or a carriage return gets a leading ``'`` (``spreadsheet_safe``, OWASP's CSV-injection rule), so a
@@ -24,10 +30,18 @@ from typing import Any, Protocol, TextIO
 
 from sqlalchemy import func, select
 
+from civicpulse.annotations import (
+    PiiOut,
+    attachment_field,
+    redact_side_fields,
+    side_fields,
+    stored_redacted_text,
+    stored_side_fields,
+)
 from civicpulse.atomic import atomic_output
 from civicpulse.errors import BadRequest
 from civicpulse.settings import Settings
-from civicpulse.store.audit import record_audit
+from civicpulse.store.audit import TEXT_READ, record_audit
 from civicpulse.store.contacts import ContactCipher
 from civicpulse.store.db import Database
 from civicpulse.store.tables import AnnotationRow, ContactRow, SubmissionRow
@@ -53,6 +67,12 @@ SUBMISSION_COLUMNS = (
     "agency",
     "has_contact",
     "attachments",
+)
+EXPORT_COLUMNS = (
+    *SUBMISSION_COLUMNS[:5],
+    "redacted_text",
+    *SUBMISSION_COLUMNS[5:],
+    "redaction_pending",
 )
 CONTACT_COLUMNS = ("contact_name", "contact_phone", "contact_email", "contact_address")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -223,7 +243,17 @@ def export_submissions(
             status=200,
             detail={"file": output.name, "rows": count, "contacts": with_contact if include_contact else 0},
         )
-    columns = [*SUBMISSION_COLUMNS, *(f"annotation_{stage}" for stage in stages)]
+        if include_contact:
+            record_audit(
+                session,
+                actor=actor,
+                action=TEXT_READ,
+                target=f"file:{output.name}"[:300],
+                client="cli",
+                status=200,
+                detail={"via": "export", "file": output.name, "rows": count, "through_id": last_id},
+            )
+    columns = [*EXPORT_COLUMNS, *(f"annotation_{stage}" for stage in stages)]
     if include_contact:
         columns += CONTACT_COLUMNS
     cipher = ContactCipher(settings.fernet_key) if include_contact else None
@@ -277,6 +307,9 @@ def _pages(
                 )
         for row in rows:
             row["attachments"] = row["attachments"] or []
+            pii = annotations.get((row["id"], PiiOut.stage))
+            row["redacted_text"] = stored_redacted_text(pii)
+            row["redaction_pending"] = [] if cipher is not None else _redact(row, pii)
             for stage in stages:
                 row[f"annotation_{stage}"] = annotations.get((row["id"], stage))
             if cipher is not None:
@@ -285,3 +318,19 @@ def _pages(
                     row[name] = getattr(contact, name.removeprefix("contact_")) if contact else None
         after = ids[-1]
         yield rows
+
+
+def _redact(row: dict[str, Any], pii: dict[str, Any] | None) -> list[str]:
+    """Turn ``row`` into what an analyst sees (``identity.redacted_view``); the fields withheld."""
+    attachments: list[dict[str, Any]] = row["attachments"]
+    raw = side_fields(row["locality"], row["source_id"], [a.get("filename") for a in attachments])
+    shown, pending = redact_side_fields(raw, stored_side_fields(pii))
+    row.update(text=None, locality=shown["locality"], source_id=shown["source_id"])
+    row["attachments"] = [
+        {
+            **{key: value for key, value in attachment.items() if key != "url"},
+            "filename": shown[attachment_field(i)],
+        }
+        for i, attachment in enumerate(attachments)
+    ]
+    return pending

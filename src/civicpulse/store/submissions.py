@@ -17,7 +17,7 @@ from civicpulse.domain import (
     Accepted,
     AnalysisState,
     AnnotationOut,
-    Attachment,
+    AttachmentOut,
     CaseStatus,
     SubmissionIn,
     SubmissionOut,
@@ -25,6 +25,7 @@ from civicpulse.domain import (
 )
 from civicpulse.errors import BadRequest, NotFound
 from civicpulse.store import bulk
+from civicpulse.store.cases import case_summaries
 from civicpulse.store.contacts import ContactCipher
 from civicpulse.store.labels import current_labels
 from civicpulse.store.tables import AnnotationRow, LabelRow, SubmissionRow, utcnow
@@ -119,7 +120,7 @@ def _has_contact(item: SubmissionIn) -> bool:
 
 
 def to_out(row: SubmissionRow, annotations: Sequence[AnnotationRow] = ()) -> SubmissionOut:
-    """The API view of a stored submission."""
+    """A stored submission as its handler sees it (``identity.shown_to`` makes the others' view)."""
     return SubmissionOut(
         id=row.id,
         tracking_code=row.tracking_code,
@@ -138,7 +139,7 @@ def to_out(row: SubmissionRow, annotations: Sequence[AnnotationRow] = ()) -> Sub
         analysis_state=row.analysis_state,
         agency=row.agency,
         has_contact=row.has_contact,
-        attachments=[Attachment.model_validate(a) for a in row.attachments or []],
+        attachments=[AttachmentOut.model_validate(a) for a in row.attachments or []],
         annotations={
             a.stage: AnnotationOut(stage=a.stage, data=a.data, created_at=a.created_at) for a in annotations
         },
@@ -173,7 +174,8 @@ def get_submission(session: Session, submission_id: int) -> SubmissionOut:
         select(AnnotationRow).where(AnnotationRow.submission_id == submission_id)
     ).all()
     corrections = current_labels(session, [submission_id]).get(submission_id, {})
-    return to_out(row, annotations).model_copy(update={"corrections": corrections})
+    case = case_summaries(session, [submission_id]).get(submission_id)
+    return to_out(row, annotations).model_copy(update={"corrections": corrections, "case": case})
 
 
 def get_by_tracking_code(session: Session, code: str) -> SubmissionRow:
@@ -260,8 +262,11 @@ def list_submissions(
         )
         for annotation in annotations:
             by_submission.setdefault(annotation.submission_id, []).append(annotation)
+    cases = case_summaries(session, [r.id for r in rows])
     return SubmissionPage(
-        items=[to_out(r, by_submission.get(r.id, ())) for r in rows],
+        items=[
+            to_out(r, by_submission.get(r.id, ())).model_copy(update={"case": cases.get(r.id)}) for r in rows
+        ],
         next_cursor=encode_cursor(rows[-1].id) if more and rows else None,
     )
 

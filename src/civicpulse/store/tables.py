@@ -175,6 +175,20 @@ class ApiTokenRow(Base):
     revoked: Mapped[bool] = mapped_column(default=False)
 
 
+class UserSessionRow(Base):
+    """A dashboard sign-in; the cookie carries the random id, only its SHA-256 is stored."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    session_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
 class AuditRow(Base):
     """Who did what, when, from where: every mutating call and every read of contact details."""
 
@@ -215,3 +229,207 @@ class LabelRow(Base):
     value: Mapped[str] = mapped_column(String(100))
     actor: Mapped[str] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class AgencyRow(Base):
+    """An agency of the directory: who it is, where and on what it acts, its head and calendar."""
+
+    __tablename__ = "agencies"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name_vi: Mapped[str] = mapped_column(String(500))
+    name_en: Mapped[str] = mapped_column(String(500))
+    kind: Mapped[str] = mapped_column(String(32))
+    parent: Mapped[str | None] = mapped_column(String(64))
+    provinces: Mapped[list[str]] = mapped_column(JSON, default=list)
+    communes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    email: Mapped[str | None] = mapped_column(String(254))
+    days_off: Mapped[list[str]] = mapped_column(JSON, default=list)
+    needs_approval: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class CaseRow(Base):
+    """A case: one or more submissions handled together, its workflow state and its SLA clock
+    (``due_at`` / ``warn_at`` of the running phase, computed in working time when it starts)."""
+
+    __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_open_due", "state", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    case_type: Mapped[str] = mapped_column(String(16))
+    complex: Mapped[bool] = mapped_column(default=False)
+    topic: Mapped[str | None] = mapped_column(String(100))
+    agency: Mapped[str | None] = mapped_column(String(100), index=True)
+    handler: Mapped[str | None] = mapped_column(String(100), index=True)
+    clock_start: Mapped[datetime] = mapped_column(UtcDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    warn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    accept_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    answer_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    answer: Mapped[str | None] = mapped_column(Text)
+    escalated_to: Mapped[str | None] = mapped_column(String(100), index=True)
+    escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    merged_into: Mapped[int | None] = mapped_column(Id, ForeignKey("cases.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class CaseMemberRow(Base):
+    """A submission handled in a case; each submission belongs to at most one case."""
+
+    __tablename__ = "case_members"
+
+    submission_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True
+    )
+    case_id: Mapped[int] = mapped_column(Id, ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class CaseNoteRow(Base):
+    """An internal note on a case: for officers, never part of the public answer."""
+
+    __tablename__ = "case_notes"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(Id, ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    author: Mapped[str] = mapped_column(String(254))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class RoutingRuleRow(Base):
+    """A routing rule: topic x province x commune x channel -> agency; empty conditions match all;
+    rules are tried by ``position`` (then id) and the first that matches wins."""
+
+    __tablename__ = "routing_rules"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    position: Mapped[int] = mapped_column(Integer, index=True)
+    topic: Mapped[str | None] = mapped_column(String(100))
+    province: Mapped[str | None] = mapped_column(String(16))
+    commune: Mapped[str | None] = mapped_column(String(16))
+    channel: Mapped[str | None] = mapped_column(String(32))
+    agency: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(default=True)
+    actor: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class RoutingFactRow(Base):
+    """An assignment of a submission to an agency, as a fact: by the router or a person, first
+    (``assigned``), moved (``reassigned``) or set right (``corrected``); the latest one by a
+    person per submission teaches the learned router."""
+
+    __tablename__ = "routing_facts"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    submission_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("submissions.id", ondelete="CASCADE"), index=True
+    )
+    agency: Mapped[str] = mapped_column(String(100))
+    previous: Mapped[str | None] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))
+    automatic: Mapped[bool] = mapped_column(default=False)
+    actor: Mapped[str] = mapped_column(String(254))
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class AnswerTemplateRow(Base):
+    """A template of the public answer, for one agency and topic (or any), in one language."""
+
+    __tablename__ = "answer_templates"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(8))
+    agency: Mapped[str | None] = mapped_column(String(100), index=True)
+    topic: Mapped[str | None] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(default=True)
+    actor: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class CaseAnswerRow(Base):
+    """An answer to a case: a ``draft`` waiting for a second officer, ``returned`` with a reason,
+    ``superseded`` by a newer draft, or ``published`` under the agency's name."""
+
+    __tablename__ = "case_answers"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(Id, ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    template_id: Mapped[int | None] = mapped_column(Id)
+    batch: Mapped[str | None] = mapped_column(String(36))
+    author: Mapped[str] = mapped_column(String(254))
+    reviewer: Mapped[str | None] = mapped_column(String(254))
+    review_reason: Mapped[str | None] = mapped_column(Text)
+    agency: Mapped[str | None] = mapped_column(String(100))
+    agency_name: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class CaseUpdateRow(Base):
+    """A public update of a case (an answer published, the case reopened or closed): what
+    Open311's ``servicerequestupdates`` lists for each of the case's submissions."""
+
+    __tablename__ = "case_updates"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(Id, ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(Text)
+    agency_name: Mapped[str | None] = mapped_column(String(500))
+    answer_id: Mapped[int | None] = mapped_column(Id, ForeignKey("case_answers.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+
+
+class CaseFeedbackRow(Base):
+    """A citizen's word on a published answer (through the tracking code): solved or not; one per
+    answer and submission. The reports count satisfaction from it."""
+
+    __tablename__ = "case_feedback"
+    __table_args__ = (UniqueConstraint("answer_id", "submission_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(Id, ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    answer_id: Mapped[int] = mapped_column(Id, ForeignKey("case_answers.id", ondelete="CASCADE"))
+    submission_id: Mapped[int] = mapped_column(Id, ForeignKey("submissions.id", ondelete="CASCADE"))
+    agency: Mapped[str | None] = mapped_column(String(100), index=True)
+    solved: Mapped[bool] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class AnswerMailRow(Base):
+    """A published answer to send to one submission's citizen by e-mail (when they left an address):
+    ``pending``, ``sent``, ``no_address`` or ``failed`` (after ``attempts``)."""
+
+    __tablename__ = "answer_mail"
+    __table_args__ = (
+        UniqueConstraint("answer_id", "submission_id"),
+        Index("ix_answer_mail_state", "state", "next_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    answer_id: Mapped[int] = mapped_column(Id, ForeignKey("case_answers.id", ondelete="CASCADE"))
+    submission_id: Mapped[int] = mapped_column(Id, ForeignKey("submissions.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

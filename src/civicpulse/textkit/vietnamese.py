@@ -18,6 +18,8 @@ from functools import lru_cache
 from importlib import resources
 from itertools import groupby
 
+from civicpulse.textkit.offsets import MappedText
+
 TONES = ("\u0300", "\u0301", "\u0309", "\u0303", "\u0323")  # huyền, sắc, hỏi, ngã, nặng
 _VOWELS = "aăâeêioôơuưy"
 _QUALITY_VOWELS = "ăâêôơư"
@@ -49,9 +51,12 @@ VIETNAMESE_MARKED = frozenset(chr(code) for code in _STRIP)
 
 _WORD = re.compile(r"[^\W\d_]+")
 _TOKEN = re.compile(r"[^\W_]+")
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 _HSPACE = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r" ?\n[\s]*")
+_COMPOSED = re.compile(r".[\u0300-\u036f\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+", re.DOTALL)
+_INVISIBLE_CHARS = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_RETURNS = re.compile(r"\r\n?")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def strip_marks(text: str) -> str:
@@ -194,12 +199,15 @@ def _with_case(token: str, expansion: str) -> str:
 
 def expand_abbreviations(text: str) -> str:
     """Replace whole-token chat abbreviations; single letters only when written in lower case."""
+    return expand_abbreviations_mapped(MappedText.of(text)).text
+
+
+def expand_abbreviations_mapped(mapped: MappedText) -> MappedText:
+    """``expand_abbreviations`` on a mapped text, keeping the map."""
     table = abbreviations()
+    text = mapped.text
     tokens = list(_TOKEN.finditer(text))
-    if not tokens:
-        return text
-    parts: list[str] = []
-    last = 0
+    edits: list[tuple[int, int, str]] = []
     for i, match in enumerate(tokens):
         token = match.group()
         if len(token) == 1 and not token.islower():
@@ -207,33 +215,46 @@ def expand_abbreviations(text: str) -> str:
         previous = tokens[i - 1].group().lower() if i else ""
         following = tokens[i + 1].group().lower() if i + 1 < len(tokens) else ""
         expansion = table.expand(token.lower(), previous, following)
-        if expansion is None:
-            continue
-        parts.append(text[last : match.start()])
-        parts.append(_with_case(token, expansion))
-        last = match.end()
-    parts.append(text[last:])
-    return "".join(parts)
+        if expansion is not None:
+            edits.append((match.start(), match.end(), _with_case(token, expansion)))
+    return mapped.replace(edits) if edits else mapped
 
 
 def fold_whitespace(text: str) -> str:
     """NFC, invisible and control characters removed, spaces folded, one newline between lines."""
-    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = "".join(c for c in text if c == "\n" or unicodedata.category(c) != "Cc" or c == "\t")
-    text = _HSPACE.sub(" ", text)
-    return _BLANK_LINES.sub("\n", text).strip()
+    return fold_whitespace_mapped(MappedText.of(text)).text
+
+
+def fold_whitespace_mapped(mapped: MappedText) -> MappedText:
+    """``fold_whitespace`` on a mapped text, keeping the map."""
+    composed = unicodedata.normalize("NFC", mapped.text)
+    if composed != mapped.text:
+        by_piece = mapped.sub(_COMPOSED, lambda m: unicodedata.normalize("NFC", m.group()))
+        mapped = by_piece if by_piece.text == composed else mapped.rewrite(composed)
+    mapped = mapped.sub(_INVISIBLE_CHARS, "").sub(_RETURNS, "\n").sub(_CONTROL, "")
+    mapped = mapped.sub(_HSPACE, " ").sub(_BLANK_LINES, "\n")
+    text = mapped.text
+    head = len(text) - len(text.lstrip())
+    tail = len(text.rstrip())
+    edits = [(0, head, "")] if head else []
+    edits += [(tail, len(text), "")] if tail < len(text) and tail >= head else []
+    return mapped.replace(edits) if edits else mapped
 
 
 def normalize_text(text: str, language: str | None = "vi") -> str:
     """Normalised text: NFC and whitespace always; for Vietnamese also tone placement,
     repeated letters and chat abbreviations. Diacritics are not restored here."""
-    text = fold_whitespace(text)
+    return normalize_mapped(text, language).text
+
+
+def normalize_mapped(text: str, language: str | None = "vi") -> MappedText:
+    """``normalize_text`` with, for each character, where it came from in ``text``."""
+    mapped = fold_whitespace_mapped(MappedText.of(text))
     vietnamese = language == "vi"
 
     def fix(match: re.Match[str]) -> str:
         word = squeeze_repeats(match.group(), vietnamese=vietnamese)
         return place_tone(word) if vietnamese else word
 
-    text = _WORD.sub(fix, text)
-    return expand_abbreviations(text) if vietnamese else text
+    mapped = mapped.sub(_WORD, fix)
+    return expand_abbreviations_mapped(mapped) if vietnamese else mapped

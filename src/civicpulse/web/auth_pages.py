@@ -1,16 +1,26 @@
-"""Signing in and out of the dashboard with a session cookie; every attempt is audited."""
+"""Signing in and out of the dashboard: a server-side session whose random id the cookie carries.
+
+Every attempt is audited; attempts are limited per typed account and per address; signing out
+revokes the session in the store."""
 
 from __future__ import annotations
 
 import unicodedata
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
-from civicpulse.api.deps import SESSION_USER_KEY, Ctx, OptionalUser, PublicRateLimit, client_address
+from civicpulse.api.context import AppContext
+from civicpulse.api.deps import SESSION_USER_KEY, Ctx, OptionalUser, client_address, forget_session
+from civicpulse.api.ratelimit import Budget
+from civicpulse.identity import Principal
 from civicpulse.store.audit import record_audit
-from civicpulse.store.users import authenticate
+from civicpulse.store.sessions import revoke_session, start_session
+from civicpulse.store.users import authenticate, email_key
 from civicpulse.web.csrf import CsrfProtected, rotate_csrf_token
 from civicpulse.web.i18n import LANGUAGE_KEY, translator
 from civicpulse.web.render import render
@@ -43,14 +53,41 @@ def _audit_actor(email: str) -> str:
     return (printable or "anonymous")[:MAX_EMAIL]
 
 
-def _start_session(request: Request, user_id: int) -> None:
-    """A fresh session for the user (no fixation), keeping the chosen UI language."""
+def _start_session(request: Request, session_id: str) -> None:
+    """A fresh cookie for the new session (no fixation), keeping the chosen UI language."""
+    _clear_session(request)
+    request.session[SESSION_USER_KEY] = session_id
+    rotate_csrf_token(request)
+
+
+def _clear_session(request: Request) -> None:
     lang = request.session.get(LANGUAGE_KEY)
     request.session.clear()
     if lang:
         request.session[LANGUAGE_KEY] = lang
-    request.session[SESSION_USER_KEY] = user_id
-    rotate_csrf_token(request)
+
+
+def _login_wait(ctx: AppContext, request: Request, email: str) -> int | None:
+    """Count the attempt against the address, then the account; the seconds to wait when over."""
+    wait = ctx.limits.hit(Budget.login_address, client_address(request))
+    if wait is None:
+        wait = ctx.limits.hit(Budget.login_account, email_key(email)[:MAX_EMAIL])
+    return wait
+
+
+def _end_previous_session(session: Session, request: Request, actor: str, client: str) -> None:
+    """Revoke the session this browser held before signing in again (audited)."""
+    previous = request.session.get(SESSION_USER_KEY)
+    ended = revoke_session(session, previous) if isinstance(previous, str) else None
+    if ended is not None:
+        record_audit(
+            session, actor=actor, action="session.replaced", target=f"user:{ended.user_id}", client=client
+        )
+
+
+def _login_page(request: Request, next_path: str | None, email: str, error: str, status: int) -> Response:
+    context = {"next_path": safe_next(next_path), "email": email, "error": error}
+    return render(request, "login.html", context, status_code=status)
 
 
 @router.get("/login")
@@ -61,7 +98,7 @@ def login_form(request: Request, user: OptionalUser, next: str | None = None) ->
     return render(request, "login.html", {"next_path": safe_next(next), "email": "", "error": None})
 
 
-@router.post("/login", dependencies=[PublicRateLimit, CsrfProtected])
+@router.post("/login", dependencies=[CsrfProtected])
 def login(
     request: Request,
     ctx: Ctx,
@@ -71,30 +108,53 @@ def login(
 ) -> Response:
     """Check the password; the same message whether the e-mail is unknown or the password wrong."""
     email = email.strip()
+    client = client_address(request)
+    wait = _login_wait(ctx, request, email)
     with ctx.db.write() as session:
-        row = authenticate(session, email, password) if _well_formed(email, password) else None
+        row = None
+        if wait is None and _well_formed(email, password):
+            row = authenticate(session, email, password)
+        action = "login.limited" if wait is not None else "login" if row else "login.failed"
+        status = 429 if wait is not None else 303 if row else 401
         record_audit(
             session,
             actor=row.email if row else _audit_actor(email),
-            action="login" if row else "login.failed",
+            action=action,
             target=f"user:{row.id}" if row else None,
-            client=client_address(request),
-            status=303 if row else 401,
+            client=client,
+            status=status,
         )
-        user_id = row.id if row else None
+        session_id = None
+        if row is not None:
+            _end_previous_session(session, request, row.email, client)
+            session_id = start_session(session, row, timedelta(hours=ctx.settings.session_hours))
     request.state.audited = True
-    if user_id is None:
-        context = {"next_path": safe_next(next), "email": email, "error": translator(request)("login.failed")}
-        return render(request, "login.html", context, status_code=401)
-    _start_session(request, user_id)
+    t = translator(request)
+    if wait is not None:
+        response = _login_page(request, next, email, t("login.too_many", seconds=wait), 429)
+        response.headers["Retry-After"] = str(wait)
+        return response
+    if session_id is None:
+        return _login_page(request, next, email, t("login.failed"), 401)
+    _start_session(request, session_id)
     return RedirectResponse(safe_next(next), status_code=303)
 
 
 @router.post("/logout", dependencies=[CsrfProtected])
-def logout(request: Request, user: OptionalUser) -> Response:
-    """End the session (the audit middleware records the call with the user's e-mail)."""
-    lang = request.session.get(LANGUAGE_KEY)
-    request.session.clear()
-    if lang:
-        request.session[LANGUAGE_KEY] = lang
+async def logout(request: Request, ctx: Ctx, user: OptionalUser) -> Response:
+    """Revoke the session in the store (audited) and clear the cookie."""
+    session_id = request.session.get(SESSION_USER_KEY)
+    if user is not None and isinstance(session_id, str):
+        forget_session(ctx, session_id)
+        await run_in_threadpool(_revoke, ctx, session_id, user, client_address(request))
+        request.state.audited = True
+    _clear_session(request)
     return RedirectResponse("/login", status_code=303)
+
+
+def _revoke(ctx: AppContext, session_id: str, user: Principal, client: str) -> None:
+    with ctx.db.write() as session:
+        revoke_session(session, session_id)
+        record_audit(
+            session, actor=user.email, action="logout", target=f"user:{user.id}", client=client, status=303
+        )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
 from typing import Annotated
 from urllib.parse import quote, urlencode
 
@@ -12,9 +13,11 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from civicpulse.api.deps import OptionalUser, ReadSession, client_address
-from civicpulse.domain import SENTIMENT_LABELS, CaseStatus, Channel, check_clean_text
+from civicpulse.api.queries import MAX_CODE, BadQuery, parse_list_query
+from civicpulse.domain import SENTIMENT_LABELS, CaseStatus, Channel, SubmissionOut
 from civicpulse.errors import BadRequest, Forbidden, NotFound
-from civicpulse.identity import Principal, is_analyst, may_search_raw_text, shown_to
+from civicpulse.identity import Principal, is_analyst, may_search_raw_text, raw_text_ids, shown_to
+from civicpulse.store.audit import audit_text_reads
 from civicpulse.store.labels import record_corrections
 from civicpulse.store.submissions import (
     SubmissionFilter,
@@ -25,13 +28,13 @@ from civicpulse.store.submissions import (
 from civicpulse.store.tables import EventRow
 from civicpulse.web.csrf import CsrfProtected
 from civicpulse.web.i18n import Translator, translator
-from civicpulse.web.render import DISPLAY_TZ, render
+from civicpulse.web.render import render
 
 router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 25
 MAX_ID = 2**63 - 1
-FilterText = Annotated[str | None, Query(max_length=200)]
+FilterText = Annotated[str | None, Query(max_length=MAX_CODE)]
 
 
 def sign_in_first(request: Request) -> Response:
@@ -65,39 +68,49 @@ class InboxForm:
         return urlencode({key: value for key, value in values.items() if value})
 
     def to_filter(self, t: Translator, user: Principal) -> SubmissionFilter:
-        """The store filter; dates are whole local days, ``to`` included; only admins search the
-        raw text, everyone else the redacted text."""
-        if self.channel and self.channel not in Channel.__members__:
-            raise BadRequest(t("error.bad_channel", value=self.channel))
-        if self.status and self.status not in CaseStatus.__members__:
-            raise BadRequest(t("error.bad_status", value=self.status))
-        try:
-            check_clean_text(self.q)
-        except ValueError as exc:
-            raise BadRequest(t("err.control", field=t("filter.q"))) from exc
-        since = local_day(self.date_from, t)
-        until = local_day(self.date_to, t)
+        """The store filter, checked like the API's (``api.queries``): dates are whole local days,
+        ``to`` included; only admins search the raw text, everyone else the redacted text."""
+        with translated(t):
+            query = parse_list_query(
+                channel=self.channel,
+                status=self.status,
+                since=self.date_from,
+                until=self.date_to,
+                q=self.q,
+                review=self.review,
+            )
         return SubmissionFilter(
-            channel=self.channel or None,
-            status=self.status or None,
-            since=since,
-            until=until + timedelta(days=1) if until else None,
-            text=self.q.strip() or None,
+            channel=query.channel,
+            status=query.status,
+            since=query.since,
+            until=query.until,
+            text=query.text,
             agencies=user.agency_scope(),
-            review=bool(self.review),
+            review=query.review,
             search_raw=may_search_raw_text(user),
         )
 
 
-def local_day(value: str, t: Translator) -> datetime | None:
-    """Midnight (Vietnam time) of a ``YYYY-MM-DD`` day."""
-    if not value:
-        return None
+_LABELS = {
+    "channel": "filter.channel",
+    "status": "filter.status",
+    "from": "filter.from",
+    "to": "filter.to",
+    "q": "filter.q",
+    "review": "filter.review",
+    "topic": "themes.topic",
+    "place": "themes.place",
+}
+
+
+@contextmanager
+def translated(t: Translator) -> Iterator[None]:
+    """A refused filter (``BadQuery``) as a 400 with the page language's message."""
     try:
-        day = date.fromisoformat(value)
-    except ValueError as exc:
-        raise BadRequest(t("error.bad_date", value=value)) from exc
-    return datetime(day.year, day.month, day.day, tzinfo=DISPLAY_TZ)
+        yield
+    except BadQuery as exc:
+        label = t(_LABELS.get(exc.param, "filter.label"))
+        raise BadRequest(t(exc.key, field=label, **exc.values)) from exc
 
 
 @router.get("/")
@@ -107,9 +120,9 @@ def inbox(
     user: OptionalUser,
     channel: FilterText = None,
     status: FilterText = None,
-    date_from: Annotated[str | None, Query(alias="from", max_length=20)] = None,
-    date_to: Annotated[str | None, Query(alias="to", max_length=20)] = None,
-    q: FilterText = None,
+    date_from: Annotated[str | None, Query(alias="from")] = None,
+    date_to: Annotated[str | None, Query(alias="to")] = None,
+    q: str | None = None,
     review: Annotated[str | None, Query(max_length=5)] = None,
     cursor: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Response:
@@ -121,7 +134,7 @@ def inbox(
     page = list_submissions(session, filters, limit=PAGE_SIZE, cursor=cursor or None)
     context = {
         "form": form,
-        "items": [shown_to(item, user) for item in page.items],
+        "items": _audited_view(request, user, page.items, via="inbox", search=filters),
         "total": count_submissions(session, filters),
         "next_url": "/?" + form.query(cursor=page.next_cursor) if page.next_cursor else None,
         "first_url": "/?" + form.query() if cursor else None,
@@ -131,6 +144,23 @@ def inbox(
     }
     name = "inbox_rows.html" if _is_partial(request) else "inbox.html"
     return render(request, name, context, headers={"Vary": "HX-Request"})
+
+
+def _audited_view(
+    request: Request,
+    user: Principal,
+    items: list[SubmissionOut],
+    *,
+    via: str,
+    search: SubmissionFilter | None = None,
+) -> list[SubmissionOut]:
+    """The submissions as ``user`` may see them; showing raw text, or searching it, is audited."""
+    shown = [shown_to(item, user) for item in items]
+    raw_search = search.text if search is not None and search.search_raw else None
+    actor, client = user.email, client_address(request)
+    db = request.app.state.ctx.db
+    audit_text_reads(db, raw_text_ids(shown), actor=actor, client=client, via=via, search=raw_search)
+    return shown
 
 
 def _can_see(user: Principal, agency: str | None) -> bool:
@@ -164,7 +194,7 @@ def submission_page(
     lang = t.lang
     taxonomy = request.app.state.ctx.taxonomy
     context = {
-        "submission": shown_to(submission, user),
+        "submission": _audited_view(request, user, [submission], via="page")[0],
         "history": history,
         "active": "inbox",
         "can_correct": is_analyst(user),

@@ -9,7 +9,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from civicpulse.api.deps import Ctx, PublicRateLimit, ReadSession, client_address
+from civicpulse.api.deps import Ctx, ReadSession, client_address
+from civicpulse.cases.review import public_answer
 from civicpulse.domain import TrackingStatus
 from civicpulse.errors import NotFound
 from civicpulse.intake.form import FORM_FIELDS, FormProblem, form_submission
@@ -17,6 +18,7 @@ from civicpulse.intake.service import accept
 from civicpulse.store.submissions import get_by_tracking_code
 from civicpulse.web.csrf import CsrfProtected
 from civicpulse.web.i18n import Translator, translator
+from civicpulse.web.limits import CitizenRateLimit
 from civicpulse.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -56,7 +58,7 @@ def submit_form(request: Request) -> Response:
     return render(request, "submit.html", {"values": values, "errors": [], "active": "submit"})
 
 
-@router.post("/submit", dependencies=[PublicRateLimit, CsrfProtected])
+@router.post("/submit", dependencies=[CitizenRateLimit, CsrfProtected])
 def submit(
     request: Request,
     ctx: Ctx,
@@ -89,7 +91,7 @@ def track_form(request: Request, code: str | None = None) -> Response:
     return render(request, "track_form.html", {"active": "track"})
 
 
-@router.get("/track/{code}", dependencies=[PublicRateLimit])
+@router.get("/track/{code}", dependencies=[CitizenRateLimit])
 def track(request: Request, session: ReadSession, code: str) -> Response:
     """Status, times and agency of one submission: no text, no contact."""
     t = translator(request)
@@ -106,4 +108,5 @@ def track(request: Request, session: ReadSession, code: str) -> Response:
         updated_at=row.updated_at,
         agency=row.agency,
     )
-    return render(request, "track.html", {"tracking": status, "active": "track"})
+    context = {"tracking": status, "active": "track", "answer": public_answer(session, row.id)}
+    return render(request, "track.html", context)

@@ -4,7 +4,6 @@ analysts' decisions about them (rename, merge, split, dismiss) as plain forms th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -15,7 +14,8 @@ from starlette.datastructures import URL
 
 from civicpulse.analysis.gazetteer import gazetteer, phrase, split_type
 from civicpulse.api.deps import OptionalUser, ReadSession, client_address
-from civicpulse.errors import BadRequest, Forbidden, NotFound, Unprocessable
+from civicpulse.api.queries import parse_list_query
+from civicpulse.errors import Forbidden, NotFound, Unprocessable
 from civicpulse.identity import Principal, is_analyst
 from civicpulse.insight.themes.decisions import (
     MAX_LABEL,
@@ -30,14 +30,14 @@ from civicpulse.store.audit import record_audit
 from civicpulse.store.themes import DECISIONS
 from civicpulse.web.csrf import CsrfProtected
 from civicpulse.web.i18n import Translator, translator
-from civicpulse.web.inbox_pages import MAX_ID, local_day, sign_in_first
+from civicpulse.web.inbox_pages import MAX_ID, sign_in_first, translated
 from civicpulse.web.render import render
 from civicpulse.web.theme_cards import theme_cards
 
 router = APIRouter(include_in_schema=False)
 
 SliceText = Annotated[str | None, Query(max_length=100)]
-SliceDay = Annotated[str | None, Query(max_length=20)]
+SliceDay = str | None  # api.queries checks it, with a message in the page's language
 SliceField = Annotated[str, Form(max_length=100)]
 
 
@@ -62,21 +62,16 @@ class ThemesForm:
 
     def to_slice(self, request: Request, agencies: tuple[str, ...] | None) -> ThemeSlice:
         """The slice the store reads; unknown topics and places are refused with a clear message."""
-        t = translator(request)
-        if self.topic and self.topic not in request.app.state.ctx.taxonomy.codes():
-            raise BadRequest(t("themes.bad_topic", value=self.topic))
-        if self.place and self.place not in gazetteer().provinces:
-            raise BadRequest(t("themes.bad_place", value=self.place))
-        since = local_day(self.date_from, t)
-        until = local_day(self.date_to, t)
-        if since and until and since > until:
-            raise BadRequest(t("themes.bad_range"))
+        with translated(translator(request)):
+            query = parse_list_query(
+                since=self.date_from,
+                until=self.date_to,
+                topic=self.topic,
+                place=self.place,
+                topics=request.app.state.ctx.taxonomy.codes(),
+            )
         return ThemeSlice(
-            since=since,
-            until=until + timedelta(days=1) if until else None,
-            topic=self.topic or None,
-            place=self.place or None,
-            agencies=agencies,
+            since=query.since, until=query.until, topic=query.topic, place=query.place, agencies=agencies
         )
 
 

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from civicpulse.settings import Settings
-from civicpulse.web import auth_pages, inbox_pages, public_pages, themes_pages
+from civicpulse.web import auth_pages, case_pages, inbox_pages, public_pages, report_pages, themes_pages
 from civicpulse.web.render import build_templates
 
 WEB_DIR = Path(__file__).parent
@@ -21,4 +21,6 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.include_router(auth_pages.router)
     app.include_router(inbox_pages.router)
     app.include_router(themes_pages.router)
+    app.include_router(report_pages.router)
+    app.include_router(case_pages.router)
     app.include_router(public_pages.router)

@@ -14,11 +14,17 @@ from sqlalchemy.orm import Session
 
 from civicpulse.analysis.pii import redact
 from civicpulse.api.context import AppContext
-from civicpulse.api.deps import Ctx, PublicRateLimit, ReadSession, client_address
+from civicpulse.api.deps import Ctx, Open311RateLimit, ReadSession, client_address, limit_open311_post
 from civicpulse.domain import Role
 from civicpulse.errors import BadRequest, Forbidden, Unauthorized
 from civicpulse.intake import open311
-from civicpulse.store.open311 import find_requests, public_request_row
+from civicpulse.store.open311 import (
+    find_requests,
+    find_updates,
+    public_request_row,
+    request_cases,
+    resolved_addresses,
+)
 from civicpulse.store.submissions import redacted_texts
 from civicpulse.store.tables import SubmissionRow, utcnow
 from civicpulse.store.users import user_for_token
@@ -94,6 +100,11 @@ async def read_post_form(request: Request) -> dict[str, str]:
 PostForm = Annotated[dict[str, str], Depends(read_post_form)]
 
 
+async def post_rate_limit(request: Request, ctx: Ctx, fields: PostForm) -> None:
+    """Count a post against its api_key's budget when the key is valid, else the caller's address."""
+    await limit_open311_post(request, ctx, fields.get("api_key"))
+
+
 def _submitter(ctx: AppContext, api_key: str | None) -> str:
     """The e-mail of the user whose token ``api_key`` is; viewers may not create requests."""
     if not api_key:
@@ -107,7 +118,7 @@ def _submitter(ctx: AppContext, api_key: str | None) -> str:
     return user.email
 
 
-@router.post("/requests.{fmt}", dependencies=[PublicRateLimit])
+@router.post("/requests.{fmt}", dependencies=[Depends(post_rate_limit)])
 def create_request(fmt: str, fields: PostForm, request: Request, ctx: Ctx) -> Response:
     """Create a service request; the same description and service is stored once."""
     fmt = open311.check_format(fmt)
@@ -130,11 +141,13 @@ def create_request(fmt: str, fields: PostForm, request: Request, ctx: Ctx) -> Re
 
 
 def _public_requests(session: Session, rows: list[SubmissionRow], taxonomy: Taxonomy) -> list[dict[str, Any]]:
-    stored = redacted_texts(session, [row.id for row in rows])
-    return open311.public_requests(rows, taxonomy, stored, public_description)
+    ids = [row.id for row in rows]
+    stored, addresses = redacted_texts(session, ids), resolved_addresses(session, ids)
+    cases = request_cases(session, ids)
+    return open311.public_requests(rows, taxonomy, stored, public_description, addresses, cases)
 
 
-@router.get("/requests.{fmt}", dependencies=[PublicRateLimit])
+@router.get("/requests.{fmt}", dependencies=[Open311RateLimit])
 def list_requests(fmt: str, request: Request, session: ReadSession, ctx: Ctx) -> Response:
     """Service requests, filtered by id, service, status and date (default: the last 90 days)."""
     fmt = open311.check_format(fmt)
@@ -143,7 +156,7 @@ def list_requests(fmt: str, request: Request, session: ReadSession, ctx: Ctx) ->
     return render(fmt, _public_requests(session, rows, ctx.taxonomy), "service_requests", "request")
 
 
-@router.get("/requests/{service_request_id}.{fmt}", dependencies=[PublicRateLimit])
+@router.get("/requests/{service_request_id}.{fmt}", dependencies=[Open311RateLimit])
 def read_request(service_request_id: str, fmt: str, session: ReadSession, ctx: Ctx) -> Response:
     """One service request, as a list of one."""
     fmt = open311.check_format(fmt)
@@ -151,9 +164,20 @@ def read_request(service_request_id: str, fmt: str, session: ReadSession, ctx: C
     return render(fmt, _public_requests(session, [row], ctx.taxonomy), "service_requests", "request")
 
 
-@router.get("/tokens/{token}.{fmt}", dependencies=[PublicRateLimit])
+@router.get("/tokens/{token}.{fmt}", dependencies=[Open311RateLimit])
 def read_token(token: str, fmt: str, session: ReadSession) -> Response:
     """Our ids are given at once, so a token is the service request id itself."""
     fmt = open311.check_format(fmt)
     row = public_request_row(session, token)
     return render(fmt, open311.token_body(row), "service_requests", "request")
+
+
+@router.get("/servicerequestupdates.{fmt}", dependencies=[Open311RateLimit])
+def list_request_updates(fmt: str, request: Request, session: ReadSession) -> Response:
+    """Public updates of service requests (answers published, cases reopened or closed) made
+    between ``start_date`` and ``end_date`` (default: the last 90 days), oldest first; the GeoReport
+    v2 extension that clients poll."""
+    fmt = open311.check_format(fmt)
+    since, until = open311.update_window(request.query_params, utcnow())
+    updates = open311.request_updates(find_updates(session, since, until))
+    return render(fmt, updates, "service_request_updates", "request_update")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import Discriminator, Field, Tag
 
 from civicpulse.api.deps import Analyst, Ctx, CurrentUser, ReadSession, Writer, client_address
+from civicpulse.api.queries import MAX_TEXT, MAX_TIME, TIME_HELP, parse_list_query
 from civicpulse.domain import (
     Accepted,
     CaseStatus,
@@ -21,9 +21,9 @@ from civicpulse.domain import (
     SubmissionPage,
 )
 from civicpulse.errors import Forbidden, Unprocessable
-from civicpulse.identity import may_search_raw_text, may_see_personal_data, shown_to
+from civicpulse.identity import may_search_raw_text, may_see_personal_data, raw_text_ids, shown_to
 from civicpulse.intake.service import IntakeRequest
-from civicpulse.store.audit import record_audit
+from civicpulse.store.audit import audit_text_reads, record_audit
 from civicpulse.store.contacts import read_contact
 from civicpulse.store.labels import record_corrections
 from civicpulse.store.submissions import SubmissionFilter, get_submission, list_submissions
@@ -60,24 +60,31 @@ async def create_submissions(
 
 
 @router.get("/{submission_id}", response_model=SubmissionOut)
-def read_submission(submission_id: SubmissionId, session: ReadSession, user: CurrentUser) -> SubmissionOut:
-    """One submission with its annotations."""
+def read_submission(
+    submission_id: SubmissionId, request: Request, ctx: Ctx, session: ReadSession, user: CurrentUser
+) -> SubmissionOut:
+    """One submission with its annotations (a read of the raw text is audited)."""
     submission = get_submission(session, submission_id)
     scope = user.agency_scope()
     if scope is not None and submission.agency not in scope:
         raise Forbidden("this submission belongs to another agency")
-    return shown_to(submission, user)
+    shown = shown_to(submission, user)
+    client = client_address(request)
+    audit_text_reads(ctx.db, raw_text_ids([shown]), actor=user.email, client=client, via="api.read")
+    return shown
 
 
 @router.get("", response_model=SubmissionPage)
 def search_submissions(
+    request: Request,
+    ctx: Ctx,
     session: ReadSession,
     user: CurrentUser,
     channel: Channel | None = None,
     status: CaseStatus | None = None,
-    since: Annotated[datetime | None, Query(alias="from")] = None,
-    until: Annotated[datetime | None, Query(alias="to")] = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
+    since: Annotated[str | None, Query(alias="from", max_length=MAX_TIME, description=TIME_HELP)] = None,
+    until: Annotated[str | None, Query(alias="to", max_length=MAX_TIME, description=TIME_HELP)] = None,
+    q: Annotated[str | None, Query(max_length=MAX_TEXT)] = None,
     review: Annotated[
         bool, Query(description="Only the review queue: topic below the confidence threshold, not corrected.")
     ] = False,
@@ -86,21 +93,35 @@ def search_submissions(
 ) -> SubmissionPage:
     """Newest first, filtered by channel, status, time range (received), text (admins search the
     raw text, everyone else the redacted text) and review."""
+    query = parse_list_query(channel=channel, status=status, since=since, until=until, q=q, review=review)
     filters = SubmissionFilter(
-        channel=channel.value if channel else None,
-        status=status.value if status else None,
-        since=since,
-        until=until,
-        text=q,
+        channel=query.channel,
+        status=query.status,
+        since=query.since,
+        until=query.until,
+        text=query.text,
         agencies=user.agency_scope(),
-        review=review,
+        review=query.review,
         search_raw=may_search_raw_text(user),
     )
     page = list_submissions(session, filters, limit=limit, cursor=cursor)
-    return page.model_copy(update={"items": [shown_to(item, user) for item in page.items]})
+    shown = [shown_to(item, user) for item in page.items]
+    audit_text_reads(
+        ctx.db,
+        raw_text_ids(shown),
+        actor=user.email,
+        client=client_address(request),
+        via="api.list",
+        search=filters.text if filters.search_raw else None,
+    )
+    return page.model_copy(update={"items": shown})
 
 
-@router.get("/{submission_id}/contact", response_model=Contact)
+@router.get(
+    "/{submission_id}/contact",
+    response_model=Contact,
+    responses={503: {"description": "The configured contact key cannot decrypt the stored contact details."}},
+)
 def read_submission_contact(
     submission_id: SubmissionId, request: Request, ctx: Ctx, user: CurrentUser
 ) -> Contact:
@@ -139,4 +160,7 @@ def correct_submission(
         )
     request.state.audited = True
     with ctx.db.read() as session:
-        return shown_to(get_submission(session, submission_id), user)
+        shown = shown_to(get_submission(session, submission_id), user)
+    client = client_address(request)
+    audit_text_reads(ctx.db, raw_text_ids([shown]), actor=user.email, client=client, via="api.labels")
+    return shown

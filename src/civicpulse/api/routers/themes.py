@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from civicpulse.api.deps import Analyst, Ctx, CurrentUser, ReadSession, client_address
+from civicpulse.api.queries import MAX_CODE, MAX_TIME, TIME_HELP, parse_list_query
 from civicpulse.insight.themes.decisions import MAX_LABEL, MAX_PARTS, MIN_PARTS, record_decision
 from civicpulse.insight.themes.models import ThemesOut
 from civicpulse.insight.themes.service import ThemeSlice, themes_view
@@ -16,7 +16,7 @@ from civicpulse.insight.themes.service import ThemeSlice, themes_view
 router = APIRouter(prefix="/api/v1/themes", tags=["themes"])
 
 ThemeId = Annotated[int, Path(ge=1, le=2**63 - 1)]
-Code = Annotated[str, Query(min_length=1, max_length=100)]
+Code = Annotated[str, Query(min_length=1, max_length=MAX_CODE)]
 
 
 class DecisionIn(BaseModel):
@@ -47,15 +47,22 @@ def list_themes(
     session: ReadSession,
     ctx: Ctx,
     user: CurrentUser,
-    since: Annotated[datetime | None, Query(alias="from")] = None,
-    until: Annotated[datetime | None, Query(alias="to")] = None,
+    since: Annotated[str | None, Query(alias="from", max_length=MAX_TIME, description=TIME_HELP)] = None,
+    until: Annotated[str | None, Query(alias="to", max_length=MAX_TIME, description=TIME_HELP)] = None,
     topic: Code | None = None,
     place: Code | None = None,
 ) -> ThemesOut:
     """Themes of the submissions received in [from, to), optionally of one topic and one place
-    (province code or name). Themes with fewer distinct senders than k-anonymity are held back
+    (province code or exact name). Themes with fewer distinct senders than k-anonymity are held back
     and counted in ``suppressed``; quotes are redacted text."""
-    cut = ThemeSlice(since=since, until=until, topic=topic, place=place, agencies=user.agency_scope())
+    query = parse_list_query(since=since, until=until, topic=topic, place=place, topics=ctx.taxonomy.codes())
+    cut = ThemeSlice(
+        since=query.since,
+        until=query.until,
+        topic=query.topic,
+        place=query.place,
+        agencies=user.agency_scope(),
+    )
     return themes_view(session, cut, k_anonymity=ctx.settings.k_anonymity)
 
 
