@@ -99,7 +99,9 @@ def test_a_padded_sheet_is_refused_at_the_deadline(tmp_path: Path) -> None:
     started = time.monotonic()
     with pytest.raises(UnreadableFile, match=r"padded\.xlsx: reading the workbook took more than 0\.5 s"):
         list(read_xlsx(book, limits))
-    assert time.monotonic() - started < 6  # one compressed chunk past the deadline at most
+    # one compressed chunk past the deadline at most: about 2 s here, more on a loaded machine; the
+    # whole sheet would take minutes
+    assert time.monotonic() - started < 30
 
 
 def test_a_damaged_sheet_is_unreadable_not_a_crash(tmp_path: Path) -> None:

@@ -57,7 +57,7 @@ def test_swagger_ui_renders_the_operations_offline(
         lambda route: (outside.append(route.request.url), route.abort()),
     )
     page.goto(f"{live_server.url}/docs")
-    page.wait_for_selector(".opblock")
+    page.wait_for_selector(".opblock", timeout=30_000)
     summaries = page.locator(".opblock-summary-path").all_inner_texts()
     assert "/api/v1/submissions" in summaries and "/open311/v2/requests.{fmt}" in summaries
     assert page.locator(".auth-wrapper .authorize").count() == 1  # the security schemes
@@ -73,7 +73,7 @@ def test_redoc_renders_the_operations_offline(
         lambda route: (outside.append(route.request.url), route.abort()),
     )
     page.goto(f"{live_server.url}/redoc")
-    page.wait_for_selector("[data-section-id^='operation/']")
+    page.wait_for_selector("[data-section-id^='operation/']", timeout=30_000)  # a large script
     assert page.locator("[data-section-id^='operation/']").count() >= 10
     page.fill("input[placeholder='Search...']", "submissions")
     page.wait_for_selector("[data-role='search:results'] li")  # the search worker runs
