@@ -63,11 +63,6 @@ class Defect:
 
 KNOWN_DEFECTS = [
     Defect(
-        "lax-json-types: JSON false is taken as 0 and 0 or '0' as false instead of a 422",
-        r"^(POST|PUT) ",
-        r"Schema-violating request accepted[\s\S]*Incorrect type",
-    ),
-    Defect(
         "repeated-query-parameter: a scalar query parameter given twice (agency=a&agency=b) is answered "
         "with one of the values instead of a 422",
         r"^GET /api/v1/cases$",

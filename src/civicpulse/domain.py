@@ -158,8 +158,8 @@ class SubmissionIn(Strict):
         Annotated[str, Field(min_length=2, max_length=16), AfterValidator(check_clean_text)] | None
     ) = None
     locality: ShortText | None = None
-    lat: Annotated[float, Field(ge=-90, le=90)] | None = None
-    long: Annotated[float, Field(ge=-180, le=180)] | None = None
+    lat: Annotated[float, Field(ge=-90, le=90, strict=True)] | None = None
+    long: Annotated[float, Field(ge=-180, le=180, strict=True)] | None = None
     service_code: Annotated[str, Field(max_length=100), AfterValidator(check_clean_text)] | None = None
     attachments: Annotated[list[Attachment], Field(max_length=20)] = Field(default_factory=list)
     contact: Contact | None = None
@@ -168,6 +168,13 @@ class SubmissionIn(Strict):
     @classmethod
     def _clean_source_id(cls, value: str | None) -> str | None:
         return None if value is None else check_clean_text(value)
+
+    @field_validator("received_at", mode="before")
+    @classmethod
+    def _written_time(cls, value: object) -> object:
+        if isinstance(value, int | float):  # a number is not taken as seconds since 1970
+            raise ValueError("write the time in ISO 8601, e.g. 2026-12-04T09:30:00+07:00")
+        return value
 
     @field_validator("received_at")
     @classmethod

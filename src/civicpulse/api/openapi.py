@@ -123,7 +123,7 @@ SPECIAL: dict[tuple[str, str], Special] = {
     ("DELETE", "/api/v1/agencies/{code}"): Special(statuses=(409,)),  # still referred to
     ("POST", "/api/v1/answers/{answer_id}/approve"): Special(statuses=(409,)),  # the case moved on
     ("POST", "/api/v1/answers/{answer_id}/return"): Special(statuses=(409,)),
-    ("POST", "/api/v1/answers/bulk"): Special(statuses=(409,)),
+    ("POST", "/api/v1/answers/bulk"): Special(statuses=(404, 409)),  # an unknown campaign or theme
     ("POST", "/open311/v2/requests.{fmt}"): Special(
         statuses=(400, 401, 403, 413), duplicate=True, form_fields=POST_FIELDS
     ),

@@ -43,7 +43,7 @@ class RuleIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    position: Annotated[int, Field(ge=0, le=1_000_000)] | None = Field(
+    position: Annotated[int, Field(ge=0, le=1_000_000, strict=True)] | None = Field(
         default=None, description="Rules are tried by position (then id); the last one when left out."
     )
     topic: Code | None = None
@@ -51,7 +51,7 @@ class RuleIn(BaseModel):
     commune: PlaceCode | None = None
     channel: Code | None = None
     agency: Code
-    active: bool = True
+    active: bool = Field(default=True, strict=True)
 
 
 @dataclass(frozen=True)

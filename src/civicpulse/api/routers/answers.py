@@ -70,11 +70,13 @@ class BulkIn(Strict):
     """One answer for every case of a campaign or a theme: the text, or a template rendered per case."""
 
     campaign: int | None = Field(
-        default=None, ge=1, le=2**63 - 1, description="A submission of the campaign."
+        default=None, ge=1, le=2**63 - 1, strict=True, description="A submission of the campaign."
     )
-    theme: int | None = Field(default=None, ge=1, le=2**63 - 1, description="A stored theme's id.")
+    theme: int | None = Field(
+        default=None, ge=1, le=2**63 - 1, strict=True, description="A stored theme's id."
+    )
     answer: AnswerText | None = None
-    template_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
+    template_id: int | None = Field(default=None, ge=1, le=2**63 - 1, strict=True)
 
     @model_validator(mode="after")
     def _one_of_each(self) -> BulkIn:

@@ -56,7 +56,7 @@ class AssignmentIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    submission_id: Annotated[int, Field(ge=1, le=2**63 - 1)]
+    submission_id: Annotated[int, Field(ge=1, le=2**63 - 1, strict=True)]
     agency: Code
     kind: Literal["assigned", "reassigned", "corrected"] = "assigned"
     reason: Annotated[str, Field(min_length=1, max_length=2000)] | None = None

@@ -27,8 +27,8 @@ class DecisionIn(BaseModel):
 
     action: Literal["rename", "merge", "split", "dismiss"]
     value: Annotated[str, Field(min_length=1, max_length=MAX_LABEL)] | None = None
-    target_id: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = None
-    parts: Annotated[int, Field(ge=MIN_PARTS, le=MAX_PARTS)] = MIN_PARTS
+    target_id: Annotated[int, Field(ge=1, le=2**63 - 1, strict=True)] | None = None
+    parts: Annotated[int, Field(ge=MIN_PARTS, le=MAX_PARTS, strict=True)] = MIN_PARTS
 
 
 class DecisionOut(BaseModel):
