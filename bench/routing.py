@@ -44,6 +44,8 @@ DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cfpb-co
 OUT = Path(__file__).parent / "out"
 SEED = 7
 RESAMPLES = 1000
+BINS = 10
+METRICS = ("top1", "top3", "macro_f1", "ece")
 STEPS = (0, 50, 100, 150, 200)
 
 Ranker = Callable[[Sequence[str], Sequence[str], Sequence[str], Any, Any], tuple[np.ndarray, np.ndarray]]
@@ -91,20 +93,26 @@ def baseline(
     return np.asarray(model.classes_), model.predict_proba(x_test)
 
 
+CHOSEN: list[float] = []
+
+
 def learned(
     train: Sequence[str], labels: Sequence[str], test: Sequence[str], vectors: Any, test_vectors: Any
 ) -> tuple[np.ndarray, np.ndarray]:
-    """CivicPulse's learned router: classes and probabilities."""
+    """CivicPulse's learned router: classes and probabilities (the embedding's weight noted in CHOSEN)."""
     model = train_router(train, labels, vectors=vectors)
+    if model.embedding:
+        CHOSEN.append(model.embedding_weight)
     return np.asarray(model.classes_), model.predict_proba(list(test), test_vectors)
 
 
 @dataclass
 class Ranked:
-    """Pooled out-of-fold rankings: gold labels and each item's top 3."""
+    """Pooled out-of-fold rankings: gold labels, each item's top 3 and the top one's probability."""
 
     gold: np.ndarray
     top: np.ndarray
+    confidence: np.ndarray
 
     def top1(self, idx: np.ndarray) -> float:
         return float((self.top[idx, 0] == self.gold[idx]).mean())
@@ -117,6 +125,20 @@ class Ranked:
 
         return float(f1_score(self.gold[idx], self.top[idx, 0], average="macro", labels=np.unique(self.gold)))
 
+    def ece(self, idx: np.ndarray) -> float:
+        """Expected calibration error of the top-1 confidence (10 equal-width bins)."""
+        confidence, right = self.confidence[idx], (self.top[idx, 0] == self.gold[idx]).astype(float)
+        bins = np.minimum((confidence * BINS).astype(int), BINS - 1)
+        total = np.bincount(bins, minlength=BINS)
+        gap = np.abs(np.bincount(bins, right - confidence, minlength=BINS))
+        return float(gap.sum() / max(total.sum(), 1))
+
+
+def rank(gold: np.ndarray, classes: np.ndarray, probs: np.ndarray) -> Ranked:
+    """The top 3 and the top-1 probability of each row of ``probs``."""
+    order = np.argsort(-probs, axis=1)[:, :3]
+    return Ranked(gold, classes[order], probs[np.arange(len(probs)), order[:, 0]])
+
 
 def cross_validate(texts: list[str], labels: list[str], vectors: np.ndarray | None) -> dict[str, Ranked]:
     """5-fold stratified CV of both rankers on the same folds."""
@@ -125,17 +147,17 @@ def cross_validate(texts: list[str], labels: list[str], vectors: np.ndarray | No
     y = np.asarray(labels)
     n = len(texts)
     tops = {"baseline": np.empty((n, 3), dtype=object), "learned": np.empty((n, 3), dtype=object)}
+    confidence = {"baseline": np.zeros(n), "learned": np.zeros(n)}
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=SEED)
     rankers: dict[str, Ranker] = {"baseline": baseline, "learned": learned}
     for fold, (train_idx, test_idx) in enumerate(folds.split(texts, y), start=1):
         train, test = [texts[i] for i in train_idx], [texts[i] for i in test_idx]
         vt, vs = (vectors[train_idx], vectors[test_idx]) if vectors is not None else (None, None)
-        for name, rank in rankers.items():
-            classes, probs = rank(train, list(y[train_idx]), test, vt, vs)
-            order = np.argsort(-probs, axis=1)[:, :3]
-            tops[name][test_idx] = classes[order]
+        for name, ranker in rankers.items():
+            ranked = rank(y[test_idx], *ranker(train, list(y[train_idx]), test, vt, vs))
+            tops[name][test_idx], confidence[name][test_idx] = ranked.top, ranked.confidence
         print(f"  fold {fold}/5 done", flush=True)
-    return {name: Ranked(y, top) for name, top in tops.items()}
+    return {name: Ranked(y, top, confidence[name]) for name, top in tops.items()}
 
 
 def bootstrap(ranked: dict[str, Ranked]) -> dict[str, dict[str, tuple[float, float, float]]]:
@@ -145,7 +167,7 @@ def bootstrap(ranked: dict[str, Ranked]) -> dict[str, dict[str, tuple[float, flo
     everything = np.arange(n)
     samples = [rng.integers(0, n, n) for _ in range(RESAMPLES)]
     out: dict[str, dict[str, tuple[float, float, float]]] = {}
-    for metric in ("top1", "top3", "macro_f1"):
+    for metric in METRICS:
         draws = {name: np.array([getattr(r, metric)(s) for s in samples]) for name, r in ranked.items()}
         draws["Δ"] = draws["learned"] - draws["baseline"]
         points = {name: getattr(r, metric)(everything) for name, r in ranked.items()}
@@ -172,12 +194,14 @@ def report(
 
     for name in ("baseline", "learned", "Δ"):
         f = figures[name]
-        row = f"| {title} | {size} | {name} | {cell(f['top1'])} | {cell(f['top3'])} | {cell(f['macro_f1'])} |"
-        ROWS.append(row)
+        ROWS.append(f"| {title} | {size} | {name} | " + " | ".join(cell(f[m]) for m in METRICS) + " |")
         print(
             f"{title:30s} {name:9s} top-1 {cell(f['top1']):24s} top-3 {cell(f['top3']):24s} "
-            f"mF1 {cell(f['macro_f1'])} {note}"
+            f"mF1 {cell(f['macro_f1']):24s} ECE {cell(f['ece'])} {note}"
         )
+    if CHOSEN:
+        print(f"  embedding's weight chosen on each training set: {', '.join(f'{s:g}' for s in CHOSEN)}")
+        CHOSEN.clear()
 
 
 def cfpb(embed: bool) -> None:
@@ -187,6 +211,32 @@ def cfpb(embed: bool) -> None:
     started = time.perf_counter()
     figures = bootstrap(cross_validate(texts, labels, vectors))
     report("CFPB products (5-fold CV)", len(texts), figures, f"({time.perf_counter() - started:.0f} s)")
+
+
+def heldout(embed: bool, test_path: Path) -> None:
+    """Both routers trained on the whole train file and evaluated once on the held-out ``test_path``,
+    with and without the test narratives that also appear verbatim in train."""
+    if not test_path.is_file():
+        print(f"Held-out test: {test_path} is not here (kept out for independent evaluation); skipped.")
+        return
+    train_rows, test_rows = read(DATA / "ibm_product5_train.jsonl"), read(test_path)
+    texts, labels = [r["text"] for r in train_rows], [r["label"] for r in train_rows]
+    test_texts, gold = [r["text"] for r in test_rows], np.asarray([r["label"] for r in test_rows])
+    vectors = passages("cfpb-product5-train", texts, embed)
+    test_vectors = passages(f"cfpb-product5-{test_path.stem}", test_texts, embed)
+    rankers: dict[str, Ranker] = {"baseline": baseline, "learned": learned}
+    ranked = {
+        name: rank(gold, *ranker(texts, labels, test_texts, vectors, test_vectors))
+        for name, ranker in rankers.items()
+    }
+    report("CFPB products (held-out test)", len(gold), bootstrap(ranked), "(trained on all of train)")
+    seen = set(texts)
+    fresh = np.asarray([t not in seen for t in test_texts])
+    if fresh.all() or not fresh.any():
+        return
+    unseen = {name: Ranked(r.gold[fresh], r.top[fresh], r.confidence[fresh]) for name, r in ranked.items()}
+    title = f"CFPB products (held-out test, without the {int((~fresh).sum())} also in train)"
+    report(title, int(fresh.sum()), bootstrap(unseen), "")
 
 
 def payday_rows(sample: int) -> list[dict[str, Any]]:
@@ -255,17 +305,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller samples")
     parser.add_argument("--no-embed", action="store_true", help="words-only features")
-    parser.add_argument("--only", nargs="*", default=None, help="cfpb payday corrections")
+    parser.add_argument("--only", nargs="*", default=None, help="cfpb heldout payday corrections")
+    parser.add_argument("--test", type=Path, default=DATA / "ibm_product5_test.jsonl", help="held-out file")
     parser.add_argument("--payday-sample", type=int, default=None, help="payday complaints used (0: all)")
     parser.add_argument("--history", type=int, default=150, help="first router's history (corrections)")
     args = parser.parse_args(argv)
     embed = not args.no_embed
     sample = args.payday_sample if args.payday_sample is not None else (600 if args.quick else 1200)
-    only = set(args.only or ["cfpb", "payday", "corrections"])
+    only = set(args.only or ["cfpb", "heldout", "payday", "corrections"])
     started = time.perf_counter()
     print("Learned router vs TF-IDF + logistic regression (same folds, same run); 95 % bootstrap intervals:")
     if "cfpb" in only:
         cfpb(embed)
+    if "heldout" in only:
+        heldout(embed, args.test)
     if "payday" in only:
         payday(embed, sample)
     if "corrections" in only:

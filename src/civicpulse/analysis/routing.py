@@ -4,9 +4,11 @@ A rule names an agency and up to four conditions: the submission's topic, provin
 of the gazetteer) and channel; an empty condition matches anything. Rules are tried in their order
 and the first that matches decides.
 
-The learned router is the project's supervised text model (``training.train_text_model``: TF-IDF
-words and characters, plus the bundled e5 embedding when given, into a calibrated linear SVM),
-trained on past assignments ``(text, agency)``; it ranks every agency it has seen.
+The learned router is trained on past assignments ``(text, agency)`` and ranks every agency it has
+seen: the project's supervised text model (``training.train_text_model``: TF-IDF words 1-2 and
+characters 2-5, plus the bundled e5 embedding when given, its weight chosen by cross-validation on
+the training examples, into a calibrated linear SVM). ``civicpulse route --train`` and
+``civicpulse train --task agency`` both train it here (``train_agency_router``).
 """
 
 from __future__ import annotations
@@ -202,8 +204,15 @@ def train_router(
     embedder: Embedder | None = None,
     vectors: np.ndarray | None = None,
 ) -> TextModel:
-    """The learned router: the supervised text model over past assignments ``(text, agency)``."""
+    """The learned router from past assignments ``(text, agency)``."""
     examples = [Example(text=t, label=a) for t, a in zip(texts, agencies, strict=True)]
+    return train_agency_router(examples, embedder=embedder, vectors=vectors)
+
+
+def train_agency_router(
+    examples: Sequence[Example], *, embedder: Embedder | None = None, vectors: np.ndarray | None = None
+) -> TextModel:
+    """The learned router from labelled examples (stored vectors, ``vectors`` or ``embedder``)."""
     return train_text_model(examples, task=TASK, embedder=embedder, vectors=vectors)
 
 

@@ -306,7 +306,9 @@ class ModelSlot(ShipsConfigOnly):
 
 def train_agency_model(examples: Sequence[Example], embedder: Embedder | None = None) -> TextModel:
     """The learned router (``route`` stage) from analysts' and officers' assignments."""
-    return train_text_model(examples, task="agency", embedder=embedder)
+    from civicpulse.analysis.routing import train_agency_router
+
+    return train_agency_router(examples, embedder=embedder)
 
 
 TRAINERS = {
