@@ -107,7 +107,12 @@ EXPECTED: dict[tuple[str, str], dict[str, Outcome]] = {
     ("POST", "/api/v1/routing/assignments"): ANALYST_WRITES,
     # reports
     ("GET", "/api/v1/reports/situation"): ANALYSTS,
+    # forecasts (an empty store has no history: 422 past the access check)
+    ("GET", "/api/v1/forecasts"): SIGNED_IN_READS,
     ("GET", "/reports/situation"): PAGE_ANALYSTS,
+    # trends and warnings: aggregates for analysts, admins and viewers
+    ("GET", "/api/v1/trends"): access(401, OK, OK, 403, OK),
+    ("GET", "/api/v1/warnings"): access(401, OK, OK, 403, OK),
     # Open311 GeoReport v2: public reads, keyed writes (the api_key is the user's token)
     ("GET", "/open311/v2/services.{fmt}"): PUBLIC,
     ("GET", "/open311/v2/services/{service_code}.{fmt}"): PUBLIC,

@@ -22,12 +22,14 @@ from civicpulse.api.routers import (
     analyze,
     answers,
     cases,
+    forecasts,
     health,
     open311,
     reports,
     routing,
     submissions,
     themes,
+    trends,
 )
 from civicpulse.cases.answer_mail import AnswerMailer
 from civicpulse.intake.feeds import FeedPoller
@@ -83,6 +85,8 @@ def create_api(settings: Settings, *, run_workers: bool = True) -> FastAPI:
     app.include_router(themes.router)
     app.include_router(reports.router)
     app.include_router(routing.router)
+    app.include_router(trends.router)
+    app.include_router(forecasts.router)
     app.include_router(open311.router)
     app.add_middleware(FormEncodingMiddleware)  # innermost: sessions and the audit see its 400
     app.add_middleware(

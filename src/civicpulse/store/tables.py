@@ -433,3 +433,58 @@ class AnswerMailRow(Base):
     next_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class TrendFactRow(Base):
+    """One analysed submission as the trends count it (``insight.counts``): its local day and hour,
+    topic, province, channel, sentiment and sender; ``counted`` is false for a campaign's members
+    after its first (campaigns are counted once), ``campaign`` the campaign's group id. Empty
+    strings stand for "not known" so that the keys below stay unique on both databases."""
+
+    __tablename__ = "trend_facts"
+    __table_args__ = (Index("ix_trend_facts_day", "day"), Index("ix_trend_facts_campaign", "campaign"))
+
+    submission_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[str] = mapped_column(String(10))
+    hour: Mapped[str] = mapped_column(String(13))
+    topic: Mapped[str] = mapped_column(String(100))
+    province: Mapped[str] = mapped_column(String(100))
+    channel: Mapped[str] = mapped_column(String(32))
+    sentiment: Mapped[str] = mapped_column(String(16))
+    sender: Mapped[str] = mapped_column(String(80))
+    counted: Mapped[bool] = mapped_column(default=True)
+    campaign: Mapped[int | None] = mapped_column(Id)
+
+
+class TrendCountRow(Base):
+    """Submissions of one period (``unit`` day or hour, local time) and finest cell (topic ×
+    province × channel × sentiment); coarser figures are sums of these cells."""
+
+    __tablename__ = "trend_counts"
+
+    unit: Mapped[str] = mapped_column(String(4), primary_key=True)
+    period: Mapped[str] = mapped_column(String(13), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(100), primary_key=True)
+    province: Mapped[str] = mapped_column(String(100), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    sentiment: Mapped[str] = mapped_column(String(16), primary_key=True)
+    submissions: Mapped[int] = mapped_column(Integer)
+    counted: Mapped[int] = mapped_column(Integer)
+
+
+class TrendSenderRow(Base):
+    """The distinct senders of one period and cell (``items``: their submissions there), so that
+    distinct senders at any level are an exact ``COUNT(DISTINCT sender)``."""
+
+    __tablename__ = "trend_senders"
+
+    unit: Mapped[str] = mapped_column(String(4), primary_key=True)
+    period: Mapped[str] = mapped_column(String(13), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(100), primary_key=True)
+    province: Mapped[str] = mapped_column(String(100), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    sentiment: Mapped[str] = mapped_column(String(16), primary_key=True)
+    sender: Mapped[str] = mapped_column(String(80), primary_key=True)
+    items: Mapped[int] = mapped_column(Integer)

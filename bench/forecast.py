@@ -1,0 +1,290 @@
+"""Forecast accuracy, intervals and speed: M4 weekly and hourly, and daily complaint counts.
+
+M4 (``../shared/data/m4-weekly-hourly``, official test horizons: weekly 13, hourly 48): sMAPE, MASE
+and OWA (against Naive2, as M4 defines it) of CivicPulse's per-series choice
+(``civicpulse.insight.forecast``, backtest included in the time) beside Naive2, seasonal naive and
+plain AutoETS computed in the same run, and the published M4 figures; empirical coverage of the
+80 % and 95 % intervals on the test horizon. The test values are read only to score.
+
+Complaints (``../shared/data/cfpb-consumer-complaints/payday_loans_issue_all.jsonl``): daily counts
+by ``date_received`` (total and per sub-product), rolling-origin backtest of ``--windows`` origins
+of 14 days: MASE (in-sample seasonal naive scale, m = 7) of the choice and of the seasonal naive,
+and their ratio.
+
+Usage: ``python bench/forecast.py [--only weekly,hourly,cfpb] [--jobs 2] [--json FILE]``.
+Writes nothing into the repository.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections import Counter
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data"
+M4 = DATA / "m4-weekly-hourly"
+CFPB = DATA / "cfpb-consumer-complaints" / "payday_loans_issue_all.jsonl"
+PUBLISHED = {
+    "weekly": {"Theta": 0.971, "M4 winner (Smyl)": 0.851, "best weekly (Darin)": 0.739},
+    "hourly": {"Theta": 1.006, "M4 winner (Smyl)": 0.440, "best hourly (Doornik et al.)": 0.410},
+}
+TARGET_OWA = {"weekly": 0.80, "hourly": 0.47}
+
+
+def setups() -> dict[str, object]:
+    from civicpulse.insight.forecast import Setup
+
+    return {
+        "weekly": Setup(season_length=1, freq=1, max_history=520, n_windows=1, ensemble_margin=0.3),
+        "hourly": Setup(
+            season_length=24,
+            freq=1,
+            max_history=24 * 40,
+            n_windows=1,
+            models=("AutoTheta", "MSTL", "SeasonalNaive"),
+            seasons=(24, 168),
+        ),
+    }
+
+
+def smape(y: np.ndarray, f: np.ndarray) -> float:
+    return float(np.mean(200 * np.abs(y - f) / (np.abs(y) + np.abs(f))))
+
+
+def mase(train: np.ndarray, y: np.ndarray, f: np.ndarray, m: int) -> float:
+    scale = np.mean(np.abs(train[m:] - train[:-m]))
+    return float(np.mean(np.abs(y - f)) / scale)
+
+
+def seasonality(train: np.ndarray, m: int) -> bool:
+    """M4's 90 % autocorrelation test for seasonality at lag ``m``."""
+    if m <= 1 or len(train) < 3 * m:
+        return False
+    x = train - train.mean()
+    acf = np.array([np.sum(x[k:] * x[: len(x) - k]) for k in range(m + 1)]) / np.sum(x * x)
+    limit = 1.645 * np.sqrt((1 + 2 * np.sum(acf[1:m] ** 2)) / len(train))
+    return bool(abs(acf[m]) > limit)
+
+
+def naive2(train: np.ndarray, h: int, m: int) -> np.ndarray:
+    """Naive on the series deseasonalised by classical multiplicative decomposition (M4's Naive2)."""
+    if not seasonality(train, m):
+        return np.repeat(train[-1], h)
+    from statsmodels.tsa.seasonal import seasonal_decompose
+
+    index = seasonal_decompose(train, model="multiplicative", period=m).seasonal[:m]
+    n = len(train)
+    adjusted = train / np.array([index[i % m] for i in range(n)])
+    return adjusted[-1] * np.array([index[(n + i) % m] for i in range(h)])
+
+
+def snaive(train: np.ndarray, h: int, m: int) -> np.ndarray:
+    return np.array([train[len(train) - m + (i % m)] for i in range(h)])
+
+
+def load_m4(name: str) -> list[dict]:
+    with open(M4 / f"{name}.jsonl", encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle]
+
+
+def long_frame(series: list[dict]) -> pd.DataFrame:
+    return pd.concat(
+        pd.DataFrame({"unique_id": s["id"], "ds": np.arange(len(s["train"])), "y": s["train"]})
+        for s in series
+    )
+
+
+def scores(series: list[dict], forecasts: dict[str, np.ndarray]) -> tuple[float, float]:
+    s = [smape(np.array(x["test"]), forecasts[x["id"]]) for x in series]
+    m = [
+        mase(np.array(x["train"]), np.array(x["test"]), forecasts[x["id"]], x["season_length"])
+        for x in series
+    ]
+    return float(np.mean(s)), float(np.mean(m))
+
+
+def plain_ets(series: list[dict], setup, jobs: int) -> dict[str, np.ndarray]:
+    from statsforecast import StatsForecast
+    from statsforecast.models import AutoETS
+
+    h = series[0]["horizon"]
+    frame = long_frame(series).groupby("unique_id").tail(setup.max_history)
+    out = StatsForecast(models=[AutoETS(season_length=setup.season_length)], freq=1, n_jobs=jobs).forecast(
+        df=frame, h=h
+    )
+    return {uid: part["AutoETS"].to_numpy() for uid, part in out.groupby("unique_id")}
+
+
+def run_m4(name: str, jobs: int) -> dict:
+    from dataclasses import replace
+
+    from civicpulse.insight.forecast import forecast
+
+    series = load_m4(name)
+    h, m = series[0]["horizon"], series[0]["season_length"]
+    setup = replace(setups()[name], n_jobs=jobs)
+    load_before = os.getloadavg()
+    started = time.perf_counter()
+    result = forecast(long_frame(series), h, setup)
+    seconds = time.perf_counter() - started
+    points = {uid: part for uid, part in result.points.groupby("unique_id")}
+    ours = {uid: part["mean"].to_numpy() for uid, part in points.items()}
+    rows = {
+        "Naive2": {s["id"]: naive2(np.array(s["train"]), h, m) for s in series},
+        "seasonal naive": {s["id"]: snaive(np.array(s["train"]), h, m) for s in series},
+    }
+    ets_started = time.perf_counter()
+    rows["AutoETS (plain)"] = plain_ets(series, setup, jobs)
+    ets_seconds = time.perf_counter() - ets_started
+    rows["CivicPulse (per-series choice)"] = ours
+    base_smape, base_mase = scores(series, rows["Naive2"])
+    table = {}
+    for method, fc in rows.items():
+        s, q = scores(series, fc)
+        table[method] = {"smape": s, "mase": q, "owa": (s / base_smape + q / base_mase) / 2}
+    coverage = {}
+    for level in (80, 95):
+        inside = [
+            np.mean(
+                (np.array(s["test"]) >= points[s["id"]][f"lo{level}"])
+                & (np.array(s["test"]) <= points[s["id"]][f"hi{level}"])
+            )
+            for s in series
+        ]
+        coverage[level] = float(np.mean(inside)) * 100
+    return {
+        "series": len(series),
+        "forecast": len(points),
+        "horizon": h,
+        "seconds": seconds,
+        "plain_ets_seconds": ets_seconds,
+        "load_before": load_before,
+        "load_after": os.getloadavg(),
+        "table": table,
+        "coverage": coverage,
+        "models": Counter(c.model for c in result.choices.values()),
+        "conformal": sum(c.intervals == "conformal" for c in result.choices.values()),
+        "setup": {
+            "season_length": setup.season_length,
+            "max_history": setup.max_history,
+            "n_windows": setup.n_windows,
+        },
+    }
+
+
+def cfpb_frame() -> pd.DataFrame:
+    counts: Counter[tuple[str, date]] = Counter()
+    with open(CFPB, encoding="utf-8") as handle:
+        for line in handle:
+            row = json.loads(line)
+            day = datetime.strptime(row["date_received"], "%m/%d/%y").date()
+            counts[("all", day)] += 1
+            counts[(row["sub_product"], day)] += 1
+    first, last = min(d for _, d in counts), max(d for _, d in counts)
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    ids = sorted({uid for uid, _ in counts})
+    return pd.DataFrame(
+        [{"unique_id": uid, "ds": pd.Timestamp(d), "y": float(counts[(uid, d)])} for uid in ids for d in days]
+    )
+
+
+def run_cfpb(windows: int, horizon: int) -> dict:
+    from civicpulse.insight.forecast import Setup, forecast
+
+    frame = cfpb_frame()
+    setup = Setup(season_length=7, freq="D")
+    ends = sorted(frame["ds"].unique())
+    per_origin = []
+    for w in range(windows, 0, -1):
+        cutoff = ends[-1 - w * horizon]
+        train = frame[frame["ds"] <= cutoff]
+        test = frame[(frame["ds"] > cutoff) & (frame["ds"] <= cutoff + pd.Timedelta(days=horizon))]
+        result = forecast(train, horizon, setup)
+        merged = test.merge(result.points, on=["unique_id", "ds"])
+        for uid, part in merged.groupby("unique_id"):
+            history = train[train["unique_id"] == uid]["y"].to_numpy()
+            y, f = part["y"].to_numpy(), part["mean"].to_numpy()
+            naive = snaive(history, horizon, 7)[: len(y)]
+            per_origin.append(
+                {
+                    "unique_id": uid,
+                    "cutoff": str(pd.Timestamp(cutoff).date()),
+                    "model": result.choices[uid].model,
+                    "mase": mase(history, y, f, 7),
+                    "snaive_mase": mase(history, y, naive, 7),
+                    "cover80": float(np.mean((y >= part["lo80"]) & (y <= part["hi80"]))),
+                    "cover95": float(np.mean((y >= part["lo95"]) & (y <= part["hi95"]))),
+                }
+            )
+    table = pd.DataFrame(per_origin)
+    summary = table.groupby("unique_id")[["mase", "snaive_mase", "cover80", "cover95"]].mean()
+    summary["ratio"] = summary["mase"] / summary["snaive_mase"]
+    return {
+        "days": int(frame["ds"].nunique()),
+        "origins": windows,
+        "horizon": horizon,
+        "per_series": summary.round(3).to_dict(orient="index"),
+        "all_mase": float(table["mase"].mean()),
+        "all_snaive_mase": float(table["snaive_mase"].mean()),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default="weekly,hourly,cfpb")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--windows", type=int, default=6)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT / "src"))
+    out: dict = {}
+    total = 0.0
+    for name in args.only.split(","):
+        if name in ("weekly", "hourly"):
+            result = run_m4(name, args.jobs)
+            total += result["seconds"]
+            out[name] = result
+            print(
+                f"\n== M4 {name}: {result['forecast']}/{result['series']} series, h={result['horizon']}, "
+                f"{result['seconds']:.1f} s with backtest (load {result['load_before'][0]:.1f} -> "
+                f"{result['load_after'][0]:.1f}); plain AutoETS {result['plain_ets_seconds']:.1f} s"
+            )
+            print(f"{'method':34} {'sMAPE':>8} {'MASE':>8} {'OWA':>7}")
+            for method, row in result["table"].items():
+                print(f"{method:34} {row['smape']:8.3f} {row['mase']:8.3f} {row['owa']:7.3f}")
+            for method, owa in PUBLISHED[name].items():
+                print(f"{method + ' (published)':34} {'':8} {'':8} {owa:7.3f}")
+            print(
+                f"target OWA <= {TARGET_OWA[name]}; coverage 80 %: {result['coverage'][80]:.1f}, "
+                f"95 %: {result['coverage'][95]:.1f}; models {dict(result['models'])}; "
+                f"conformal {result['conformal']}"
+            )
+        elif name == "cfpb":
+            result = run_cfpb(args.windows, 14)
+            out[name] = result
+            print(
+                f"\n== CFPB payday-loan complaints per day: {result['days']} days, "
+                f"{result['origins']} origins x {result['horizon']} days"
+            )
+            for uid, row in result["per_series"].items():
+                print(
+                    f"{uid:40} MASE {row['mase']:.3f}  sNaive {row['snaive_mase']:.3f}  "
+                    f"ratio {row['ratio']:.3f}  cover80 {row['cover80']:.2f} cover95 {row['cover95']:.2f}"
+                )
+    if total:
+        print(f"\nM4 total with backtest: {total:.1f} s on {args.jobs} jobs ({os.cpu_count()} CPUs)")
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,289 @@
+"""Forecasts with intervals for counts over time, one model chosen per series by backtest.
+
+Input is a long frame ``unique_id, ds, y``. Each series keeps its last ``max_history`` points
+(speed), is backtested over ``n_windows`` rolling origins of ``horizon`` steps, and gets the
+candidate with the lowest MASE (errors scaled by the in-sample seasonal naive error): one of
+``Setup.models`` (AutoETS, AutoARIMA, AutoTheta by default; MSTL for several seasons) or their mean
+for regular series; Croston, TSB or ADIDA for intermittent ones (a share of zeros of at least
+``intermittent_share``). The mean is
+kept unless a single model backtests better by ``ensemble_margin`` (one backtest is noisy; the
+combination is the robust default). Intervals are the models' own at 80 % and 95 %, conformal
+(statsforecast's ``ConformalIntervals``) for the intermittent models, which have none; when the
+backtest shows the model's own interval missing more than ``conformal_below`` of the points, the
+series gets conformal intervals instead. Forecasts and bounds are never negative, and nested.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from civicpulse.errors import Unprocessable
+
+os.environ.setdefault("NIXTLA_ID_AS_COL", "1")
+
+LEVELS = (80, 95)
+REGULAR = ("AutoETS", "AutoARIMA", "AutoTheta")
+INTERMITTENT = ("CrostonOptimized", "TSB", "ADIDA")
+OUTPUT_COLUMNS = ("unique_id", "ds", "mean", "lo80", "hi80", "lo95", "hi95")
+MAX_HORIZON = 28
+log = logging.getLogger(__name__)
+
+
+class InsufficientHistory(Unprocessable):
+    """A series too short to backtest and forecast."""
+
+    code = "insufficient_history"
+
+
+@dataclass(frozen=True)
+class Setup:
+    """How series are forecast: ``freq`` is a pandas alias or 1 for integer steps."""
+
+    season_length: int = 7
+    freq: str | int = "D"
+    max_history: int = 730
+    n_windows: int = 2
+    intermittent_share: float = 0.5
+    ensemble_margin: float = 0.1
+    conformal_below: float = 0.6
+    n_jobs: int = 1
+    models: tuple[str, ...] = REGULAR
+    seasons: tuple[int, ...] = ()
+
+    @property
+    def ensemble(self) -> str:
+        """The name of the mean of the regular models."""
+        return f"Mean({','.join(self.models)})"
+
+    def min_length(self, horizon: int) -> int:
+        """The shortest history that can be backtested once and fitted: one window plus two seasons."""
+        return horizon + max(2 * self.season_length, 14)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The model a series got, its backtest MASE, and where its intervals come from."""
+
+    model: str
+    backtest_mase: float
+    intervals: str  # "model" or "conformal"
+    intermittent: bool
+
+
+@dataclass
+class Forecasts:
+    """Points per series and step (``OUTPUT_COLUMNS``) and the choice made for each series."""
+
+    points: pd.DataFrame
+    choices: dict[str, Choice] = field(default_factory=dict)
+
+
+def check_frame(frame: pd.DataFrame, horizon: int, setup: Setup) -> pd.DataFrame:
+    """The frame sorted and trimmed to ``max_history`` points per series; a series shorter than
+    ``setup.min_length`` raises ``InsufficientHistory`` naming it."""
+    if not 1 <= horizon <= 10_000:
+        raise Unprocessable(f"horizon must be positive, got {horizon}")
+    data = frame[["unique_id", "ds", "y"]].copy()
+    data["unique_id"] = data["unique_id"].astype(str)
+    data["y"] = data["y"].astype(float)
+    data = data.sort_values(["unique_id", "ds"], kind="stable")
+    data = data.groupby("unique_id", sort=False).tail(setup.max_history).reset_index(drop=True)
+    lengths = data.groupby("unique_id").size()
+    needed = setup.min_length(horizon)
+    if data.empty:
+        raise InsufficientHistory(
+            f"no history to forecast: a series needs at least {needed} points", details={"needed": needed}
+        )
+    short = lengths[lengths < needed]
+    if len(short):
+        names = ", ".join(f"{uid} ({n})" for uid, n in short.head(10).items())
+        raise InsufficientHistory(
+            f"too little history to forecast {horizon} steps: each series needs at least {needed} "
+            f"points; too short: {names}",
+            details={"needed": needed, "series": [str(uid) for uid in short.index[:100]]},
+        )
+    return data
+
+
+def windows_for(length: int, horizon: int, setup: Setup) -> int:
+    """How many backtest windows a series of ``length`` points allows (at least one)."""
+    spare = length - max(2 * setup.season_length, 14)
+    return max(1, min(setup.n_windows, spare // horizon))
+
+
+def _regular_models(setup: Setup) -> list[Any]:
+    from statsforecast.models import MSTL, AutoARIMA, AutoETS, AutoTheta, SeasonalNaive
+
+    m = setup.season_length
+    made = {
+        "AutoETS": lambda: AutoETS(season_length=m),
+        "AutoARIMA": lambda: AutoARIMA(season_length=m),
+        "AutoTheta": lambda: AutoTheta(season_length=m),
+        "MSTL": lambda: MSTL(
+            season_length=list(setup.seasons or (m,)), trend_forecaster=AutoETS(model="ZZN")
+        ),
+        "SeasonalNaive": lambda: SeasonalNaive(season_length=max(setup.seasons or (m,))),
+    }
+    return [made[name]() for name in setup.models]
+
+
+def _intermittent_models(horizon: int) -> list[Any]:
+    from statsforecast.models import ADIDA, TSB, CrostonOptimized
+    from statsforecast.utils import ConformalIntervals
+
+    def conformal() -> Any:
+        return ConformalIntervals(h=horizon, n_windows=2)
+
+    return [
+        CrostonOptimized(prediction_intervals=conformal()),
+        TSB(alpha_d=0.2, alpha_p=0.2, prediction_intervals=conformal()),
+        ADIDA(prediction_intervals=conformal()),
+    ]
+
+
+def _with_mean(frame: pd.DataFrame, setup: Setup) -> pd.DataFrame:
+    """Adds the mean of the regular models, bounds included (the mean of their bounds)."""
+    for suffix in ["", *(f"-{side}-{level}" for level in LEVELS for side in ("lo", "hi"))]:
+        frame[setup.ensemble + suffix] = frame[[name + suffix for name in setup.models]].mean(axis=1)
+    return frame
+
+
+def _scales(data: pd.DataFrame, season: int) -> pd.Series:
+    """In-sample MAE of the seasonal naive per series (1 where it is 0: a flat series)."""
+
+    def scale(y: pd.Series) -> float:
+        values = y.to_numpy()
+        lag = season if len(values) > season else 1
+        mae = float(np.mean(np.abs(values[lag:] - values[:-lag]))) if len(values) > lag else 0.0
+        return mae if mae > 0 else 1.0
+
+    return data.groupby("unique_id")["y"].agg(scale)
+
+
+def _conformal(cv: pd.DataFrame, model: str) -> pd.DataFrame:
+    """Half-widths per series and level from the backtest's absolute errors (split conformal)."""
+    errors = (cv["y"] - cv[model]).abs().groupby(cv["unique_id"])
+    return pd.DataFrame({level: errors.quantile(level / 100) for level in LEVELS})
+
+
+def _choose(
+    cv: pd.DataFrame, candidates: Sequence[str], scales: pd.Series, setup: Setup, intermittent: bool
+) -> dict[str, Choice]:
+    scale = cv["unique_id"].map(scales)
+    mase = pd.DataFrame(
+        {name: ((cv["y"] - cv[name]).abs() / scale).groupby(cv["unique_id"]).mean() for name in candidates}
+    )
+    choices = {}
+    for uid, row in mase.iterrows():
+        best = str(row.idxmin())
+        ensemble = setup.ensemble
+        if not intermittent and best != ensemble and row[best] > row[ensemble] * (1 - setup.ensemble_margin):
+            best = ensemble
+        choices[str(uid)] = Choice(best, float(row[best]), "model", intermittent)
+    if not intermittent:
+        for uid, choice in list(choices.items()):
+            rows = cv[cv["unique_id"] == uid]
+            inside = (rows["y"] >= rows[f"{choice.model}-lo-80"]) & (
+                rows["y"] <= rows[f"{choice.model}-hi-80"]
+            )
+            if inside.mean() < setup.conformal_below:
+                choices[uid] = Choice(choice.model, choice.backtest_mase, "conformal", False)
+    else:
+        choices = {uid: Choice(c.model, c.backtest_mase, "conformal", True) for uid, c in choices.items()}
+    return choices
+
+
+def _group(
+    data: pd.DataFrame, horizon: int, setup: Setup, intermittent: bool
+) -> tuple[pd.DataFrame, dict[str, Choice]]:
+    from statsforecast import StatsForecast
+
+    models = _intermittent_models(horizon) if intermittent else _regular_models(setup)
+    candidates = list(INTERMITTENT) if intermittent else [*setup.models, setup.ensemble]
+    levels = list(LEVELS)
+    engine = StatsForecast(models=models, freq=setup.freq, n_jobs=setup.n_jobs)
+    windows = int(data.groupby("unique_id").size().map(lambda n: windows_for(n, horizon, setup)).min())
+    cv = engine.cross_validation(df=data, h=horizon, n_windows=windows, step_size=horizon, level=levels)
+    future = engine.forecast(df=data, h=horizon, level=levels)
+    if not intermittent:
+        cv, future = _with_mean(cv, setup), _with_mean(future, setup)
+    first_cutoff = cv.groupby("unique_id")["cutoff"].min()
+    history = data[data["ds"] <= data["unique_id"].map(first_cutoff)]
+    choices = _choose(cv, candidates, _scales(history, setup.season_length), setup, intermittent)
+    conformal = {
+        model: _conformal(cv, model)
+        for model in {c.model for c in choices.values() if c.intervals == "conformal" and not intermittent}
+    }
+    rows = []
+    for uid, part in future.groupby("unique_id", sort=False):
+        choice = choices[str(uid)]
+        mean = part[choice.model].to_numpy()
+        bounds = {}
+        for level in LEVELS:
+            if choice.intervals == "conformal" and not intermittent:
+                width = float(conformal[choice.model].loc[uid, level])
+                bounds[level] = (mean - width, mean + width)
+            else:
+                bounds[level] = (
+                    part[f"{choice.model}-lo-{level}"].to_numpy(),
+                    part[f"{choice.model}-hi-{level}"].to_numpy(),
+                )
+        rows.append(_points(str(uid), part["ds"], mean, bounds))
+    return pd.concat(rows, ignore_index=True), choices
+
+
+def _points(uid: str, ds: pd.Series, mean: np.ndarray, bounds: dict[int, tuple[Any, Any]]) -> pd.DataFrame:
+    """One series' points, clipped at 0 and nested: lo95 <= lo80 <= mean <= hi80 <= hi95."""
+    mean = np.clip(np.nan_to_num(mean, nan=0.0), 0, None)
+    lo80 = np.minimum(np.clip(np.nan_to_num(bounds[80][0], nan=0.0), 0, None), mean)
+    hi80 = np.maximum(np.nan_to_num(bounds[80][1], nan=0.0), mean)
+    lo95 = np.minimum(np.clip(np.nan_to_num(bounds[95][0], nan=0.0), 0, None), lo80)
+    hi95 = np.maximum(np.nan_to_num(bounds[95][1], nan=0.0), hi80)
+    return pd.DataFrame(
+        {
+            "unique_id": uid,
+            "ds": ds.to_numpy(),
+            "mean": mean,
+            "lo80": lo80,
+            "hi80": hi80,
+            "lo95": lo95,
+            "hi95": hi95,
+        }
+    )
+
+
+def is_intermittent(y: pd.Series, share: float) -> bool:
+    """Whether a series is mostly zeros (at least ``share`` of its points)."""
+    return bool(len(y)) and float((y == 0).mean()) >= share
+
+
+def forecast(
+    frame: pd.DataFrame,
+    horizon: int,
+    setup: Setup | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Forecasts:
+    """Forecasts ``horizon`` steps of every series of ``frame`` (``unique_id, ds, y``)."""
+    setup = setup or Setup()
+    data = check_frame(frame, horizon, setup)
+    flags = data.groupby("unique_id")["y"].agg(lambda y: is_intermittent(y, setup.intermittent_share))
+    parts, choices = [], {}
+    for intermittent in (False, True):
+        ids = flags.index[flags == intermittent]
+        if not len(ids):
+            continue
+        if progress:
+            kind = "intermittent" if intermittent else "regular"
+            progress(f"forecasting {len(ids)} {kind} series, {horizon} steps")
+        points, chosen = _group(data[data["unique_id"].isin(ids)], horizon, setup, intermittent)
+        parts.append(points)
+        choices.update(chosen)
+    points = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(OUTPUT_COLUMNS))
+    return Forecasts(points=points, choices=choices)

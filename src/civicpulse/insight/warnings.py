@@ -1,0 +1,203 @@
+"""Spike warnings that say why: the detector of ``insight.spikes`` over the daily counts of every
+topic, province and topic × province, each warning with its explanation.
+
+A warning covers a run of consecutive alert days of one series. Detection reads all submissions
+(a campaign that floods a topic is a spike worth knowing of); the explanation then says how much of
+the excess each place, topic, channel and campaign carries, whether campaigns carry most of it, and
+quotes 3 redacted texts (the ``pii`` stage's), campaign copies counted once. A series with fewer
+distinct senders than ``k_anonymity`` over the run raises no warning. Themes are not among the
+contributors: they are recomputed runs over slices, not a stable per-submission label.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from civicpulse.insight.spikes import SpikeDetector, SpikeRules, alert_runs, holiday_mask, top_contributors
+from civicpulse.store.counts import UNKNOWN, Fact, Slice, daily_cells, distinct_senders, facts_between
+from civicpulse.store.submissions import redacted_texts
+
+BASELINE_DAYS = 28
+QUOTES = 3
+CAMPAIGN_DRIVEN = 0.5
+
+
+@dataclass(frozen=True)
+class Contributor:
+    """A part of a spike: ``kind`` (place, topic, channel or campaign), its ``code`` and ``share``
+    of the excess."""
+
+    kind: str
+    code: str
+    share: float
+
+
+@dataclass(frozen=True)
+class SpikeWarning:
+    """A run of alert days of one series, with its size and explanation."""
+
+    topic: str | None
+    province: str | None
+    start: date
+    end: date
+    observed: int
+    expected: float
+    expected_low: float
+    expected_high: float
+    surprise: float
+    senders: int
+    contributors: list[Contributor] = field(default_factory=list)
+    campaign_driven: bool = False
+    campaign_share: float = 0.0
+    quotes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """What the API and the CLI show."""
+        return {
+            "topic": self.topic,
+            "province": self.province,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "days": (self.end - self.start).days + 1,
+            "observed": self.observed,
+            "expected": round(self.expected, 2),
+            "expected_range": [round(self.expected_low, 2), round(self.expected_high, 2)],
+            "excess": round(self.observed - self.expected, 2),
+            "ratio": round(self.observed / self.expected, 2) if self.expected > 0 else None,
+            "surprise": round(self.surprise, 2),
+            "senders": self.senders,
+            "explanation": {
+                "contributors": [
+                    {"kind": c.kind, "code": c.code, "share": round(c.share, 3)} for c in self.contributors
+                ],
+                "campaign_driven": self.campaign_driven,
+                "campaign_share": round(self.campaign_share, 3),
+            },
+            "quotes": list(self.quotes),
+        }
+
+
+SeriesKey = tuple[str | None, str | None]
+
+
+def _series(cells: Sequence[tuple[str, str, str, int]]) -> dict[SeriesKey, Counter[str]]:
+    found: dict[SeriesKey, Counter[str]] = {}
+    for day, topic, province, n in cells:
+        keys: list[SeriesKey] = []
+        if topic != UNKNOWN:
+            keys.append((topic, None))
+        if province != UNKNOWN:
+            keys.append((None, province))
+        if topic != UNKNOWN and province != UNKNOWN:
+            keys.append((topic, province))
+        for key in keys:
+            found.setdefault(key, Counter())[day] += n
+    return found
+
+
+def find_warnings(
+    session: Session, since: date, until: date, *, k_anonymity: int, rules: SpikeRules | None = None
+) -> list[SpikeWarning]:
+    """Warnings that start on the days ``since`` to ``until`` (both included), largest first."""
+    rules = rules or SpikeRules()
+    first = since - timedelta(days=rules.history + rules.rebound_days * 3)
+    days = [first + timedelta(days=i) for i in range((until - first).days + 1)]
+    holidays = holiday_mask(first, len(days))
+    evaluate_from = (since - first).days
+    detector = SpikeDetector(rules)
+    found: list[SpikeWarning] = []
+    for (topic, province), by_day in sorted(
+        _series(daily_cells(session, first.isoformat(), until.isoformat())).items(), key=lambda i: str(i[0])
+    ):
+        y = np.array([by_day.get(day.isoformat(), 0) for day in days], dtype=float)
+        if y[evaluate_from:].sum() < rules.min_excess:
+            continue
+        verdicts = detector.run(y, holidays, evaluate_from=evaluate_from)
+        for start, end in alert_runs(verdicts):
+            cut = Slice(topic=topic, province=province)
+            senders = distinct_senders(session, cut, days[start].isoformat(), days[end].isoformat())
+            if senders < k_anonymity:
+                continue
+            run = verdicts[start : end + 1]
+            warning = SpikeWarning(
+                topic=topic,
+                province=province,
+                start=days[start],
+                end=days[end],
+                observed=int(y[start : end + 1].sum()),
+                expected=sum(v.expected for v in run),
+                expected_low=sum(v.lower for v in run),
+                expected_high=sum(v.upper for v in run),
+                surprise=max(v.surprise for v in run),
+                senders=senders,
+            )
+            found.append(explain(session, warning))
+    return sorted(found, key=lambda w: (-w.surprise, w.start, str(w.topic), str(w.province)))
+
+
+def explain(session: Session, warning: SpikeWarning) -> SpikeWarning:
+    """The warning with its contributors, campaign verdict and quotes."""
+    cut = Slice(topic=warning.topic, province=warning.province)
+    observed = facts_between(session, cut, warning.start.isoformat(), warning.end.isoformat())
+    before = warning.start - timedelta(days=1)
+    baseline = facts_between(
+        session, cut, (warning.start - timedelta(days=BASELINE_DAYS)).isoformat(), before.isoformat()
+    )
+    scale = (warning.end - warning.start).days + 1
+    kinds: list[tuple[str, Counter[Hashable], Counter[Hashable]]] = []
+    for kind, attr, wanted in (
+        ("place", "province", warning.province is None),
+        ("topic", "topic", warning.topic is None),
+        ("channel", "channel", True),
+        ("campaign", "campaign", True),
+    ):
+        if wanted:
+            kinds.append((kind, Counter(getattr(f, attr) for f in observed), _scaled(baseline, attr, scale)))
+    ranked = [
+        Contributor(kind, str(code), share)
+        for kind, code, share in top_contributors(kinds, warning.expected)
+        if code not in (None, UNKNOWN)
+    ]
+    campaign_share = sum(c.share for c in ranked if c.kind == "campaign")
+    return SpikeWarning(
+        **{
+            **warning.__dict__,
+            "contributors": ranked,
+            "campaign_driven": campaign_share >= CAMPAIGN_DRIVEN,
+            "campaign_share": min(1.0, campaign_share),
+            "quotes": quotes(session, observed, ranked),
+        }
+    )
+
+
+def _scaled(facts: Sequence[Fact], attr: str, days: int) -> Counter[Hashable]:
+    counts: Counter[Hashable] = Counter(getattr(f, attr) for f in facts)
+    return Counter({key: n * days / BASELINE_DAYS for key, n in counts.items()})
+
+
+def quotes(session: Session, facts: Sequence[Fact], ranked: Sequence[Contributor]) -> list[str]:
+    """Up to 3 distinct redacted texts, those of the top contributor first, campaigns once."""
+    attr = {"place": "province", "topic": "topic", "channel": "channel", "campaign": "campaign"}
+    top = ranked[0] if ranked else None
+
+    def first(fact: Fact) -> tuple[int, int]:
+        matches = top is not None and str(getattr(fact, attr[top.kind])) == top.code
+        return (0 if matches else 1, fact.submission_id)
+
+    candidates = sorted((f for f in facts if f.counted), key=first)
+    texts = redacted_texts(session, [f.submission_id for f in candidates[: QUOTES * 10]])
+    chosen: list[str] = []
+    for fact in candidates:
+        text = texts.get(fact.submission_id)
+        if text and text not in chosen:
+            chosen.append(text)
+        if len(chosen) == QUOTES:
+            break
+    return chosen

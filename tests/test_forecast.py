@@ -1,0 +1,191 @@
+"""Forecasts: never negative, nested intervals, intermittent models, the CLI on a CSV, the API."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from civicpulse.domain import Role
+from civicpulse.insight.campaigns import CampaignRules
+from civicpulse.insight.counts import rebuild_counts
+from civicpulse.insight.forecast import INTERMITTENT, InsufficientHistory, Setup, forecast
+from civicpulse.store.tables import AnnotationRow, SubmissionRow
+from tests.conftest import LiveServer
+from tests.test_cli import CLI, Cli
+
+SHAPE = {"date", "mean", "lo80", "hi80", "lo95", "hi95"}
+
+
+def daily(uid: str, values: np.ndarray, start: str = "2026-01-05") -> pd.DataFrame:
+    return pd.DataFrame({"unique_id": uid, "ds": pd.date_range(start, periods=len(values)), "y": values})
+
+
+def falling(days: int) -> np.ndarray:
+    """A weekly pattern falling to zero: raw models forecast below zero."""
+    week = np.tile([6, 5, 5, 4, 4, 1, 1], days // 7 + 1)[:days]
+    return np.clip(
+        week * np.linspace(1.5, 0.05, days) + np.random.default_rng(1).normal(0, 0.3, days), 0, None
+    )
+
+
+def assert_nested_and_positive(points: pd.DataFrame) -> None:
+    columns = ["lo95", "lo80", "mean", "hi80", "hi95"]
+    values = points[columns].to_numpy()
+    assert (values >= 0).all()
+    assert (np.diff(values, axis=1) >= 0).all()
+
+
+def test_forecasts_are_never_negative_and_intervals_nested() -> None:
+    rng = np.random.default_rng(0)
+    weekly = 20 + 8 * np.sin(np.arange(91) * 2 * np.pi / 7) + rng.normal(0, 2, 91)
+    frame = pd.concat([daily("falling", falling(91)), daily("weekly", weekly)])
+    result = forecast(frame, 14, Setup())
+    assert len(result.points) == 28
+    assert_nested_and_positive(result.points)
+    assert set(result.choices) == {"falling", "weekly"}
+    for choice in result.choices.values():
+        assert np.isfinite(choice.backtest_mase) and choice.backtest_mase >= 0
+        assert not choice.intermittent
+    seasonal = result.points[result.points["unique_id"] == "weekly"]["mean"]
+    assert seasonal.max() - seasonal.min() > 5  # the weekly pattern is carried forward
+
+
+def test_intermittent_series_get_an_intermittent_model_with_intervals() -> None:
+    rng = np.random.default_rng(2)
+    sparse = np.where(rng.random(84) < 0.2, rng.integers(1, 4, 84), 0).astype(float)
+    result = forecast(daily("sparse", sparse), 7, Setup())
+    choice = result.choices["sparse"]
+    assert choice.intermittent and choice.model in INTERMITTENT
+    assert choice.intervals == "conformal"
+    assert_nested_and_positive(result.points)
+    assert (result.points["hi95"] > result.points["lo95"]).any()
+
+
+def test_too_short_a_history_is_refused_by_name() -> None:
+    with pytest.raises(InsufficientHistory, match=r"short \(10\)"):
+        forecast(daily("short", np.ones(10)), 14, Setup())
+
+
+def write_csv(path: Path, rows: list[tuple[str, str, str]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["unique_id", "ds", "y"])
+        writer.writerows(rows)
+
+
+def csv_rows() -> list[tuple[str, str, str]]:
+    rng = np.random.default_rng(3)
+    days = pd.date_range("2026-01-05", periods=70)
+    rows = [
+        ("office-a", d.date().isoformat(), f"{10 + 3 * (d.dayofweek < 5) + rng.normal():.2f}") for d in days
+    ]
+    rows += [("office-b", d.date().isoformat(), str(int(rng.random() < 0.15))) for d in days]
+    return rows
+
+
+def test_cli_forecasts_a_csv_and_refuses_bad_rows(tmp_path: Path) -> None:
+    cli = Cli(tmp_path)
+    good, out = tmp_path / "series.csv", tmp_path / "forecasts.csv"
+    write_csv(good, csv_rows())
+    run = cli("forecast", "--input", str(good), "--horizon", "10", "--output", str(out))
+    assert run.returncode == 0, run.stderr
+    assert "forecasting" in run.stderr  # progress
+    table = pd.read_csv(out)
+    assert list(table.columns) == ["unique_id", "ds", "mean", "lo80", "hi80", "lo95", "hi95"]
+    assert table.groupby("unique_id").size().to_dict() == {"office-a": 10, "office-b": 10}
+    assert table["ds"].iloc[0] == "2026-03-16"  # the day after the last
+    assert_nested_and_positive(table)
+
+    bad = tmp_path / "bad.csv"
+    rows = csv_rows()
+    rows[4] = ("office-a", "not-a-day", "3")
+    rows[9] = ("office-a", rows[9][1], "-2")
+    write_csv(bad, rows)
+    kept = out.read_text()
+    run = cli("forecast", "--input", str(bad), "--horizon", "10", "--output", str(out))
+    assert run.returncode == 1
+    assert "line 6" in run.stderr and "line 11" in run.stderr
+    assert out.read_text() == kept  # nothing written
+
+
+NOW = datetime.now(UTC)
+
+
+def seed(live: LiveServer, topic: str, province: str, senders: int, days: int) -> None:
+    """Submissions of one topic and province on each of the last ``days`` days, from ``senders``
+    people in turn, then the counts rebuilt from them."""
+    rng = np.random.default_rng(4)
+    with live.db.write() as session:
+        for day in range(1, days + 1):
+            for i in range(int(rng.integers(2, 6)) + (day % 7 == 0) * 4):
+                row = SubmissionRow(
+                    tracking_code=uuid.uuid4().hex[:16],
+                    dedup_key=uuid.uuid4().hex,
+                    content_hash=uuid.uuid4().hex,
+                    channel="web_form",
+                    text="x",
+                    received_at=NOW - timedelta(days=day, minutes=i),
+                    analysis_state="done",
+                    sender_key=f"{topic}-sender-{(day + i) % senders}",
+                )
+                session.add(row)
+                session.flush()
+                session.add(AnnotationRow(submission_id=row.id, stage="topic", data={"code": topic}))
+                session.add(
+                    AnnotationRow(submission_id=row.id, stage="places", data={"province": {"code": province}})
+                )
+    with live.db.write() as session:
+        rebuild_counts(session, CampaignRules.from_settings(live.settings))
+
+
+def test_api_forecast_shape_limits_and_k_suppression(live_server: LiveServer) -> None:
+    seed(live_server, "environment", "01", senders=8, days=56)
+    seed(live_server, "traffic", "79", senders=2, days=56)
+    viewer = live_server.user_token("viewer@example.org", Role.viewer)
+    with live_server.client(viewer) as client:
+        answer = client.get(
+            "/api/v1/forecasts", params={"topic": "environment", "province": "01", "horizon": 14}
+        )
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        assert set(body) == {"points", "model", "backtest_mase"}
+        assert len(body["points"]) == 14
+        assert all(set(point) == SHAPE for point in body["points"])
+        assert (
+            body["points"][0]["date"] == (NOW + timedelta(hours=7)).date().isoformat()
+        )  # from today, Vietnam time
+        assert isinstance(body["model"], str) and body["backtest_mase"] >= 0
+        assert_nested_and_positive(pd.DataFrame(body["points"]))
+
+        for horizon in (0, 29):
+            refused = client.get("/api/v1/forecasts", params={"topic": "environment", "horizon": horizon})
+            assert refused.status_code == 422
+        unknown = client.get("/api/v1/forecasts", params={"topic": "no-such-topic"})
+        assert unknown.status_code == 422 and "topic" in unknown.text
+
+        few = client.get("/api/v1/forecasts", params={"topic": "traffic", "province": "79"})
+        assert few.status_code == 422 and few.json()["error"]["code"] == "below_k_anonymity"
+        assert "points" not in few.text
+
+        empty = client.get("/api/v1/forecasts", params={"topic": "land"})
+        assert empty.json()["error"]["code"] in {"below_k_anonymity", "insufficient_history"}
+    with live_server.client("") as anonymous:
+        assert anonymous.get("/api/v1/forecasts").status_code == 401
+
+
+def test_cli_forecasts_the_store_series(tmp_path: Path) -> None:
+    assert CLI.exists()
+    cli = Cli(tmp_path)
+    run = cli("forecast", "--topic", "environment", "--horizon", "7")
+    assert run.returncode == 1
+    assert "fewer than 5 distinct senders" in run.stderr
+    run = cli("forecast", "--topic", "no-such-topic")
+    assert run.returncode == 1 and "topic" in run.stderr
+    assert isinstance(run, subprocess.CompletedProcess)
