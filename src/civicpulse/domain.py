@@ -26,6 +26,33 @@ class Channel(StrEnum):
     feed = "feed"
 
 
+CHANNEL_NAMES: dict[str, dict[str, str]] = {
+    "vi": {
+        "web_form": "Biểu mẫu web",
+        "api": "API",
+        "open311": "Open311",
+        "email": "Thư điện tử",
+        "hotline": "Đường dây nóng",
+        "social_media": "Mạng xã hội",
+        "survey": "Khảo sát",
+        "file_import": "Nhập từ tệp",
+        "feed": "Nguồn tin RSS/Atom",
+    },
+    "en": {
+        "web_form": "Web form",
+        "api": "API",
+        "open311": "Open311",
+        "email": "Email",
+        "hotline": "Hotline",
+        "social_media": "Social media",
+        "survey": "Survey",
+        "file_import": "File import",
+        "feed": "RSS/Atom feed",
+    },
+}
+"""Each channel's name for people, by language (the dashboard and the reports)."""
+
+
 class CaseStatus(StrEnum):
     """Handling state of a submission (Open311 knows open and closed)."""
 

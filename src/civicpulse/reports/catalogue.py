@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from civicpulse.domain import CHANNEL_NAMES
 from civicpulse.intake.mapping import LOCAL_TZ
 
 LANGUAGES = ("vi", "en")
@@ -115,31 +116,6 @@ EN: dict[str, str] = {
     "footer": "CivicPulse — intake and analysis of citizens' feedback",
 }
 
-CHANNELS: dict[str, dict[str, str]] = {
-    "vi": {
-        "web_form": "Biểu mẫu web",
-        "api": "API",
-        "open311": "Open311",
-        "email": "Thư điện tử",
-        "hotline": "Đường dây nóng",
-        "social_media": "Mạng xã hội",
-        "survey": "Khảo sát",
-        "file_import": "Nhập từ tệp",
-        "feed": "Nguồn tin RSS/Atom",
-    },
-    "en": {
-        "web_form": "Web form",
-        "api": "API",
-        "open311": "Open311",
-        "email": "Email",
-        "hotline": "Hotline",
-        "social_media": "Social media",
-        "survey": "Survey",
-        "file_import": "File import",
-        "feed": "RSS/Atom feed",
-    },
-}
-
 
 class Strings:
     """The report's strings and formats in one language."""
@@ -154,7 +130,7 @@ class Strings:
 
     def channel(self, code: str | None) -> str:
         """A channel's name."""
-        return CHANNELS[self.lang].get(code or "", code or "")
+        return CHANNEL_NAMES[self.lang].get(code or "", code or "")
 
     def number(self, value: float, digits: int = 0) -> str:
         """A number with the language's separators."""

@@ -4,31 +4,10 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
+from civicpulse.domain import CHANNEL_NAMES
+
 DEFAULT_LANGUAGE = "vi"
 LANGUAGE_KEY = "lang"
-
-_CHANNELS_VI = {
-    "web_form": "Biểu mẫu web",
-    "api": "API",
-    "open311": "Open311",
-    "email": "Thư điện tử",
-    "hotline": "Đường dây nóng",
-    "social_media": "Mạng xã hội",
-    "survey": "Khảo sát",
-    "file_import": "Nhập từ tệp",
-    "feed": "Nguồn tin RSS/Atom",
-}
-_CHANNELS_EN = {
-    "web_form": "Web form",
-    "api": "API",
-    "open311": "Open311",
-    "email": "Email",
-    "hotline": "Hotline",
-    "social_media": "Social media",
-    "survey": "Survey",
-    "file_import": "File import",
-    "feed": "RSS/Atom feed",
-}
 
 VI: dict[str, str] = {
     "app.tagline": "Lắng nghe ý kiến người dân",
@@ -346,7 +325,7 @@ VI: dict[str, str] = {
     "feedback.choose": "Hãy chọn “Đã giải quyết” hoặc “Chưa giải quyết”.",
     "feedback.closed": "Ý kiến của bạn về câu trả lời này đã được ghi nhận, hoặc chưa có câu trả lời nào.",
     "none": "—",
-    **{f"channel.{key}": label for key, label in _CHANNELS_VI.items()},
+    **{f"channel.{key}": label for key, label in CHANNEL_NAMES["vi"].items()},
 }
 
 EN: dict[str, str] = {
@@ -663,7 +642,7 @@ EN: dict[str, str] = {
     "feedback.choose": "Choose “Yes, it did” or “No, it did not”.",
     "feedback.closed": "Your feedback on this answer is already recorded, or there is no answer yet.",
     "none": "—",
-    **{f"channel.{key}": label for key, label in _CHANNELS_EN.items()},
+    **{f"channel.{key}": label for key, label in CHANNEL_NAMES["en"].items()},
 }
 
 STRINGS: dict[str, dict[str, str]] = {"vi": VI, "en": EN}
