@@ -15,6 +15,7 @@ import json
 import random
 import re
 import unicodedata
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 SEED = 20250917
@@ -550,6 +551,18 @@ SLOT = re.compile(r"\{([A-Za-z_]+)\}")
 
 def render(template: str, rng: random.Random, lower_names: bool) -> tuple[str, list[dict]]:
     """One sentence from a template, with the gold spans of its personal data."""
+    return render_with(template, rng, lower_names, fill, SLOT_TYPE, ("NAME", "GIVEN"))
+
+
+def render_with(
+    template: str,
+    rng: random.Random,
+    lower_names: bool,
+    filler: Callable[[str, random.Random], str],
+    slot_type: Mapping[str, str],
+    name_slots: tuple[str, ...],
+) -> tuple[str, list[dict]]:
+    """``render`` with another set's slot filler, span types and name slots (lower-cased on demand)."""
     parts: list[str] = []
     spans: list[dict] = []
     pos = 0
@@ -559,11 +572,11 @@ def render(template: str, rng: random.Random, lower_names: bool) -> tuple[str, l
         parts.append(literal)
         length += len(literal)
         slot = match.group(1)
-        value = fill(slot, rng)
-        if slot in ("NAME", "GIVEN") and lower_names:
+        value = filler(slot, rng)
+        if slot in name_slots and lower_names:
             value = value.lower()
-        if slot in SLOT_TYPE:
-            spans.append({"type": SLOT_TYPE[slot], "start": length, "end": length + len(value)})
+        if slot in slot_type:
+            spans.append({"type": slot_type[slot], "start": length, "end": length + len(value)})
         parts.append(value)
         length += len(value)
         pos = match.end()

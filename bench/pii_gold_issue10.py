@@ -16,7 +16,7 @@ import json
 import random
 from pathlib import Path
 
-from pii_gold_build import SLOT, _digits, strip_marks  # type: ignore[import-not-found]
+from pii_gold_build import _digits, render_with, strip_marks  # type: ignore[import-not-found]
 
 SEED = 20261010
 PER_TEMPLATE = 5
@@ -143,24 +143,7 @@ def fill(slot: str, rng: random.Random) -> str:
 
 def render(template: str, rng: random.Random, lower_names: bool) -> tuple[str, list[dict]]:
     """One sentence from a template, with the gold spans of its personal data."""
-    parts: list[str] = []
-    spans: list[dict] = []
-    pos = length = 0
-    for match in SLOT.finditer(template):
-        literal = template[pos : match.start()]
-        parts.append(literal)
-        length += len(literal)
-        slot = match.group(1)
-        value = fill(slot, rng)
-        if slot in ("NAME", "GIVEN2") and lower_names:
-            value = value.lower()
-        if slot in SLOT_TYPE:
-            spans.append({"type": SLOT_TYPE[slot], "start": length, "end": length + len(value)})
-        parts.append(value)
-        length += len(value)
-        pos = match.end()
-    parts.append(template[pos:])
-    return "".join(parts), spans
+    return render_with(template, rng, lower_names, fill, SLOT_TYPE, ("NAME", "GIVEN2"))
 
 
 def build() -> list[dict]:
