@@ -6,24 +6,17 @@ headers and bodies, invalid input refused, valid input accepted, auth not ignore
 ``Allow`` for other methods. One exception to schemathesis's defaults: a documented 400 or 422 for
 valid-looking input counts as accepted, because the schema cannot state what the API checks against
 the store or the format (topic, agency and theme codes; a cursor from an earlier page).
-
-``KNOWN_DEFECTS`` names failures of the routers' own validation that are being fixed elsewhere:
-such a failure marks the operation's test xfail (not strict) with the defect's name; any other
-failure fails the test. Remove an entry once its fix is merged.
 """
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.core.failures import FailureGroup
 
 from civicpulse.domain import Role
 from civicpulse.service import create_app
@@ -52,25 +45,6 @@ SPEC = create_app(make_settings("sqlite:///unused.db"), run_workers=False).opena
 SCHEMA = schemathesis.openapi.from_dict(SPEC, config=CONFIG)
 
 
-@dataclass(frozen=True)
-class Defect:
-    """A known failure: its name, the operations it concerns and the failure message it gives."""
-
-    name: str
-    operation: str  # regex on "METHOD /path"
-    message: str  # regex on the failure's text
-
-
-KNOWN_DEFECTS = [
-    Defect(
-        "repeated-query-parameter: a scalar query parameter given twice (agency=a&agency=b) is answered "
-        "with one of the values instead of a 422",
-        r"^GET /api/v1/cases$",
-        r"Schema-violating request accepted[\s\S]*query: violates `anyOf`",
-    ),
-]
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def contract_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -91,29 +65,12 @@ def contract_server(
     db.dispose()
 
 
-def known_defect(label: str, failure: FailureGroup) -> Defect | None:
-    """The known defect this failure is, if every part of it is one."""
-    for defect in KNOWN_DEFECTS:
-        if re.search(defect.operation, label) and all(
-            re.search(defect.message, f"{part.title}\n{part.message}") for part in failure.exceptions
-        ):
-            return defect
-    return None
-
-
 @SCHEMA.parametrize()
 @settings(deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_answers_as_documented(case: schemathesis.Case, contract_server: LiveServer) -> None:
-    try:
-        case.call_and_validate(
-            base_url=contract_server.url,
-            headers={"Authorization": f"Bearer {contract_server.admin_token}"},
-        )
-    except FailureGroup as failure:
-        defect = known_defect(case.operation.label, failure)
-        if defect is None:
-            raise
-        pytest.xfail(f"known defect {defect.name}: {failure}")
+    case.call_and_validate(
+        base_url=contract_server.url, headers={"Authorization": f"Bearer {contract_server.admin_token}"}
+    )
 
 
 def test_served_spec_is_the_tested_one(contract_server: LiveServer) -> None:

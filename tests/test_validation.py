@@ -312,3 +312,13 @@ def test_json_bodies_with_invalid_utf8_are_refused(live_server: LiveServer) -> N
     assert response.status_code in (400, 422), response.text
     assert response.json()["error"]["code"] in ("bad_request", "http_400", "validation_error")
     assert _count(live_server.db) == 0
+
+
+def test_a_parameter_given_twice_is_refused_not_picked(live_server: LiveServer) -> None:
+    with live_server.client() as client:
+        for path in ("/api/v1/submissions?channel=api&channel=email", "/api/v1/cases?agency=a&agency=b"):
+            answer = client.get(path)
+            assert answer.status_code == 422, (path, answer.text)
+            field = answer.json()["error"]["details"]["fields"][0]["field"]
+            assert field in ("query.channel", "query.agency")
+        assert client.get("/api/v1/submissions?channel=api&q=x").status_code == 200

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.middleware.sessions import SessionMiddleware
 
 from civicpulse import __version__
@@ -18,6 +18,7 @@ from civicpulse.api.errors import install_error_handlers
 from civicpulse.api.middleware import AuditMiddleware, BodyLimitMiddleware, SecurityHeadersMiddleware
 from civicpulse.api.openapi import install_openapi
 from civicpulse.api.proxies import ForwardedClientMiddleware, TrustedProxies
+from civicpulse.api.queries import single_query_values
 from civicpulse.api.routers import (
     analyze,
     answers,
@@ -78,15 +79,9 @@ def create_api(settings: Settings, *, run_workers: bool = True) -> FastAPI:
     install_docs(app)
     install_openapi(app)
     app.include_router(health.router)
-    app.include_router(submissions.router)
-    app.include_router(cases.router)
-    app.include_router(answers.router)
-    app.include_router(analyze.router)
-    app.include_router(themes.router)
-    app.include_router(reports.router)
-    app.include_router(routing.router)
-    app.include_router(trends.router)
-    app.include_router(forecasts.router)
+    one_value_each = [Depends(single_query_values)]
+    for api in (submissions, cases, answers, analyze, themes, reports, routing, trends, forecasts):
+        app.include_router(api.router, dependencies=one_value_each)
     app.include_router(open311.router)
     app.add_middleware(FormEncodingMiddleware)  # innermost: sessions and the audit see its 400
     app.add_middleware(

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from starlette.requests import Request
+
 from civicpulse.domain import CaseStatus, Channel, check_clean_text, check_moment
 from civicpulse.errors import Unprocessable
 from civicpulse.intake.mapping import LOCAL_TZ
@@ -183,3 +185,13 @@ def parse_list_query(
     )
     check_window(query.since, query.until)
     return query
+
+
+def single_query_values(request: Request) -> None:
+    """Refuse a query parameter given more than once (``?agency=a&agency=b``): every API parameter
+    takes one value, and picking one silently would answer another question than the one asked."""
+    seen: set[str] = set()
+    for key, _ in request.query_params.multi_items():
+        if key in seen:
+            raise BadQuery(key[:100], "give this parameter once", "error.bad_request")
+        seen.add(key)
