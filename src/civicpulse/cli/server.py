@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import sys
@@ -55,9 +56,15 @@ def serve(
     # Hand the GIL over more often, so that the event loop answers while intake and analysis
     # threads work (shorter tail latency; measured with bench/intake.py).
     sys.setswitchinterval(0.001)
+    service = create_app(settings)
+    # What the imports built (modules, tables, routes: a third more objects since issue 10) lives as
+    # long as the process: frozen, the cyclic collector no longer walks it on every full collection
+    # (HTTP intake back within 10 % of before; docs/benchmarks.md).
+    gc.collect()
+    gc.freeze()
     # The app itself takes the caller from X-Forwarded-For, and only from settings.trusted_proxies.
     uvicorn.run(
-        create_app(settings),
+        service,
         host=host,
         port=port,
         log_level="info",
