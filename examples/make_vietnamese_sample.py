@@ -1947,6 +1947,18 @@ SCHOOL_WARDS = (
 )
 
 
+def recent_spike_starts() -> dict[str, datetime]:
+    """When the two spikes the overview page explains begin, counted back from the sample's last day
+    (so that they stay in its last two weeks when the demo's dates are shifted): the flood in
+    Quảng Trị nine days before the end (three days long), the petition campaign three days before."""
+
+    def at(days_before: int, hour: int, minute: int) -> datetime:
+        day = LAST_DAY - timedelta(days=days_before)
+        return datetime(day.year, day.month, day.day, hour, minute, tzinfo=TZ)
+
+    return {"flood": at(9, 0, 0), "campaign": at(3, 6, 40)}
+
+
 def spike_drafts(
     rng: random.Random,
     block: str,
@@ -1976,7 +1988,7 @@ def spike_drafts(
 def campaign_drafts(rng: random.Random, n: int) -> list[Draft]:
     """~40 near-identical copies of one petition, distinct senders, within two days."""
     place = pick_place(rng, CAMPAIGN_PROVINCE, (CAMPAIGN_WARD,))
-    start = datetime(2026, 11, 4, 6, 40, tzinfo=TZ)
+    start = recent_spike_starts()["campaign"]
     names: set[str] = set()
     out = []
     for i in range(n):
@@ -2142,7 +2154,7 @@ def build_drafts(seed: int = SEED) -> list[Draft]:
         "Tỉnh Quảng Trị",
         FLOOD_WARDS,
         FLOOD_CHANNELS,
-        "2026-10-14",
+        recent_spike_starts()["flood"].date().isoformat(),
         (12, 20, 13),
         "flood",
         emergency=True,

@@ -11,11 +11,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from civicpulse.domain import Role
 from civicpulse.insight.campaigns import CampaignRules
 from civicpulse.insight.counts import rebuild_counts
-from civicpulse.insight.forecast import INTERMITTENT, InsufficientHistory, Setup, forecast
+from civicpulse.insight.forecast import (
+    INTERMITTENT,
+    LEVELS,
+    InsufficientHistory,
+    Setup,
+    calibration_factors,
+    forecast,
+    scaled,
+)
 from civicpulse.store.tables import AnnotationRow, SubmissionRow
 from tests.conftest import LiveServer
 from tests.test_cli import CLI, Cli
@@ -66,6 +77,91 @@ def test_intermittent_series_get_an_intermittent_model_with_intervals() -> None:
     assert choice.intervals == "conformal"
     assert_nested_and_positive(result.points)
     assert (result.points["hi95"] > result.points["lo95"]).any()
+
+
+def backtest(rng: np.random.Generator, series: int, steps: int, half80: float, half95: float) -> pd.DataFrame:
+    """A backtest frame of a model ``m`` whose errors are standard normal and whose own
+    half-widths are ``half80`` and ``half95``."""
+    n = series * steps
+    mean = rng.uniform(5, 50, n)
+    return pd.DataFrame(
+        {
+            "unique_id": np.repeat([f"s{i}" for i in range(series)], steps),
+            "y": mean + rng.normal(0, 1, n),
+            "m": mean,
+            "m-lo-80": mean - half80,
+            "m-hi-80": mean + half80,
+            "m-lo-95": mean - half95,
+            "m-hi-95": mean + half95,
+        }
+    )
+
+
+def test_calibration_scales_too_wide_intervals_to_the_nominal_coverage() -> None:
+    rng = np.random.default_rng(5)
+    factors = calibration_factors(backtest(rng, 40, 13, 3.0, 4.0), "m", min_points=100)
+    assert factors[80] == pytest.approx(1.2816 / 3.0, rel=0.1)
+    assert factors[95] == pytest.approx(1.96 / 4.0, rel=0.1)
+    fresh = backtest(rng, 40, 13, 3.0, 4.0)
+    for level, half in ((80, 3.0), (95, 4.0)):
+        lo, hi = scaled(fresh["m"].to_numpy(), fresh["m"] - half, fresh["m"] + half, factors[level])
+        inside = float(np.mean((fresh["y"] >= lo) & (fresh["y"] <= hi))) * 100
+        assert abs(inside - level) <= 3
+
+
+def test_calibration_needs_enough_backtest_points() -> None:
+    rng = np.random.default_rng(6)
+    few = backtest(rng, 3, 13, 3.0, 4.0)
+    assert calibration_factors(few, "m", min_points=100) == dict.fromkeys(LEVELS, 1.0)
+    assert calibration_factors(few, "m", min_points=30) != dict.fromkeys(LEVELS, 1.0)
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.floats(-50, 200), min_size=1, max_size=5),
+    st.floats(0, 10),
+    st.floats(0, 10),
+    st.floats(0, 5),
+)
+def test_scaled_bounds_keep_the_mean_between_them(
+    means: list[float], below: float, above: float, factor: float
+) -> None:
+    mean = np.array(means)
+    lo, hi = scaled(mean, mean - below, mean + above, factor)
+    assert (lo <= mean + 1e-9).all() and (hi >= mean - 1e-9).all()
+
+
+def group_of_series(count: int, days: int) -> pd.DataFrame:
+    rng = np.random.default_rng(7)
+    weekly = np.tile([9, 8, 8, 7, 7, 2, 1], days // 7 + 1)[:days]
+    parts = [
+        daily(f"office-{i}", np.clip(weekly * (1 + i / 5) + rng.normal(0, 2, days), 0, None))
+        for i in range(count)
+    ]
+    parts.append(daily("falling", falling(days)))
+    return pd.concat(parts)
+
+
+def test_calibrated_intervals_never_cross_nor_go_negative() -> None:
+    result = forecast(group_of_series(6, 84), 14, Setup(calibrate_min_points=20))
+    assert set(result.calibration) == {c.model for c in result.choices.values()}
+    factors = [f for per_level in result.calibration.values() for f in per_level.values()]
+    assert all(f >= 0 for f in factors) and any(f != 1.0 for f in factors)
+    assert_nested_and_positive(result.points)
+
+
+def test_median_of_models_with_their_own_seasons() -> None:
+    setup = Setup(
+        models=("AutoETS", "AutoTheta", "SeasonalNaive@7", "DynamicOptimizedTheta@7"), combine="median"
+    )
+    result = forecast(group_of_series(2, 70), 7, setup)
+    assert setup.ensemble == "Median(AutoETS,AutoTheta,SeasonalNaive@7,DynamicOptimizedTheta@7)"
+    assert {c.model for c in result.choices.values()} <= {*setup.models, setup.ensemble}
+    assert_nested_and_positive(result.points)
+    with pytest.raises(ValueError, match="unknown model"):
+        forecast(group_of_series(1, 70), 7, Setup(models=("AutoETS", "Prophet")))
+    with pytest.raises(ValueError, match="combine"):
+        forecast(group_of_series(1, 70), 7, Setup(combine="max"))
 
 
 def test_too_short_a_history_is_refused_by_name() -> None:

@@ -13,24 +13,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from civicpulse.insight.base import AnalysedBatch
 from civicpulse.insight.campaigns import CampaignRules, campaign_for_group, detect_campaigns
 from civicpulse.settings import Settings
 from civicpulse.store.counts import (
-    analysed_ids,
     clear,
+    derive_counts,
     facts_of_campaign,
     hourly_cutoff,
+    insert_all_facts,
     mark_campaign,
+    mark_members,
     prune_hours,
     read_facts,
     replace_facts,
     stored_facts,
 )
-from civicpulse.store.neardup import NearDuplicateRow
+from civicpulse.store.neardup import NearDuplicateRow, split_links
+from civicpulse.store.tables import TrendFactRow
 
 
 class CountsInsight:
@@ -50,12 +53,7 @@ def update_counts(session: Session, submission_ids: Sequence[int], rules: Campai
     """Count these (newly analysed or re-analysed) submissions in."""
     cutoff = hourly_cutoff()
     replace_facts(session, read_facts(session, submission_ids), cutoff)
-    groups = set(
-        session.scalars(
-            select(NearDuplicateRow.group_id).where(NearDuplicateRow.submission_id.in_(list(submission_ids)))
-        )
-    )
-    for group in sorted(groups):
+    for group in campaign_candidates(session, submission_ids, min(2, rules.min_size)):
         campaign = campaign_for_group(session, group, rules)
         if campaign is None:
             members = list(
@@ -70,15 +68,50 @@ def update_counts(session: Session, submission_ids: Sequence[int], rules: Campai
     prune_hours(session, cutoff)
 
 
-def rebuild_counts(session: Session, rules: CampaignRules, chunk: int = 5_000) -> int:
-    """Recompute every count from the stored annotations; returns how many submissions count."""
+def campaign_candidates(session: Session, submission_ids: Sequence[int], min_size: int) -> list[int]:
+    """The near-duplicate groups of these submissions that may form, or have formed, a campaign:
+    those of at least ``min_size`` members, those with linked groups, those whose facts are marked.
+    A lone submission's group (most of them) is none of these and needs no campaign check."""
+    groups = set(
+        session.scalars(
+            select(NearDuplicateRow.group_id).where(NearDuplicateRow.submission_id.in_(list(submission_ids)))
+        )
+    )
+    if not groups:
+        return []
+    wanted = set(
+        session.scalars(
+            select(NearDuplicateRow.group_id)
+            .where(NearDuplicateRow.group_id.in_(groups))
+            .group_by(NearDuplicateRow.group_id)
+            .having(func.count() >= min_size)
+        )
+    )
+    linked = {g for pair in split_links(session) for g in pair}
+    marked = set(
+        session.scalars(select(TrendFactRow.campaign).where(TrendFactRow.campaign.in_(groups)).distinct())
+    )
+    return sorted(g for g in groups if g in wanted or g in linked or g in marked)
+
+
+def rebuild_counts(session: Session, rules: CampaignRules) -> int:
+    """Recompute every count from the stored annotations, set-based (facts by one ``INSERT ...
+    SELECT``, campaigns marked in bulk, counts by one ``GROUP BY`` each); returns how many
+    submissions count."""
     clear(session)
-    cutoff = hourly_cutoff()
-    total, after = 0, 0
-    while ids := analysed_ids(session, after, chunk):
-        replace_facts(session, read_facts(session, ids), cutoff)
-        total, after = total + len(ids), ids[-1]
+    total = insert_all_facts(session)
+    members = [
+        (sid, campaign.group_id, sid == min(campaign.member_ids))
+        for campaign in detect_campaigns(session, rules=rules)
+        for sid in campaign.member_ids
+    ]
+    mark_members(session, members)
+    derive_counts(session, hourly_cutoff())
+    return total
+
+
+def mark_campaigns(session: Session, rules: CampaignRules, cutoff: str) -> None:
+    """Count each campaign's stored facts once (its first member), as after a rebuild."""
     for campaign in detect_campaigns(session, rules=rules):
         facts = stored_facts(session, campaign.member_ids)
         mark_campaign(session, facts, campaign.group_id, min(campaign.member_ids), cutoff)
-    return total

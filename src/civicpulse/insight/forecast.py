@@ -5,12 +5,18 @@ Input is a long frame ``unique_id, ds, y``. Each series keeps its last ``max_his
 candidate with the lowest MASE (errors scaled by the in-sample seasonal naive error): one of
 ``Setup.models`` (AutoETS, AutoARIMA, AutoTheta by default; MSTL for several seasons) or their mean
 for regular series; Croston, TSB or ADIDA for intermittent ones (a share of zeros of at least
-``intermittent_share``). The mean is
-kept unless a single model backtests better by ``ensemble_margin`` (one backtest is noisy; the
-combination is the robust default). Intervals are the models' own at 80 % and 95 %, conformal
-(statsforecast's ``ConformalIntervals``) for the intermittent models, which have none; when the
-backtest shows the model's own interval missing more than ``conformal_below`` of the points, the
-series gets conformal intervals instead. Forecasts and bounds are never negative, and nested.
+``intermittent_share``). A model name may carry its own season after ``@`` (``AutoTheta@52``: a
+yearly season on weekly data). The combination (``Setup.combine``: the mean or the median of the
+models, bounds included) is kept unless a single model backtests better by ``ensemble_margin``
+(one backtest is noisy; the combination is the robust default). Intervals are the models' own at
+80 % and 95 %, conformal (statsforecast's ``ConformalIntervals``) for the intermittent models, which
+have none; when the backtest shows the model's own interval missing more than ``conformal_below`` of
+the points, the series gets conformal intervals instead. With ``calibrate``, the models' own
+half-widths are then scaled per model and level by one factor over the group of series, so that
+the backtest windows are covered at the nominal rate (the factor is the level's quantile of the
+model's backtest errors over their half-widths, pooled over every series, not only those that
+chose the model, whose errors are optimistic; at least ``calibrate_min_points`` points are
+needed, otherwise the widths are kept). Forecasts and bounds are never negative, and nested.
 """
 
 from __future__ import annotations
@@ -56,11 +62,14 @@ class Setup:
     n_jobs: int = 1
     models: tuple[str, ...] = REGULAR
     seasons: tuple[int, ...] = ()
+    combine: str = "mean"
+    calibrate: bool = True
+    calibrate_min_points: int = 100
 
     @property
     def ensemble(self) -> str:
-        """The name of the mean of the regular models."""
-        return f"Mean({','.join(self.models)})"
+        """The name of the combination of the regular models."""
+        return f"{self.combine.capitalize()}({','.join(self.models)})"
 
     def min_length(self, horizon: int) -> int:
         """The shortest history that can be backtested once and fitted: one window plus two seasons."""
@@ -79,10 +88,12 @@ class Choice:
 
 @dataclass
 class Forecasts:
-    """Points per series and step (``OUTPUT_COLUMNS``) and the choice made for each series."""
+    """Points per series and step (``OUTPUT_COLUMNS``), the choice made for each series, and the
+    factors that scaled the regular models' own half-widths, per model and level."""
 
     points: pd.DataFrame
     choices: dict[str, Choice] = field(default_factory=dict)
+    calibration: dict[str, dict[int, float]] = field(default_factory=dict)
 
 
 def check_frame(frame: pd.DataFrame, horizon: int, setup: Setup) -> pd.DataFrame:
@@ -118,20 +129,43 @@ def windows_for(length: int, horizon: int, setup: Setup) -> int:
     return max(1, min(setup.n_windows, spare // horizon))
 
 
-def _regular_models(setup: Setup) -> list[Any]:
-    from statsforecast.models import MSTL, AutoARIMA, AutoETS, AutoTheta, SeasonalNaive
+COMBINATIONS = ("mean", "median")
 
-    m = setup.season_length
+
+def _regular_model(name: str, setup: Setup) -> Any:
+    """The statsforecast model a name stands for; ``Name@m`` sets its season length to ``m``."""
+    from statsforecast.models import (
+        MSTL,
+        AutoARIMA,
+        AutoETS,
+        AutoTheta,
+        DynamicOptimizedTheta,
+        SeasonalNaive,
+    )
+
+    kind, _, season = name.partition("@")
+    m = int(season) if season else setup.season_length
     made = {
-        "AutoETS": lambda: AutoETS(season_length=m),
-        "AutoARIMA": lambda: AutoARIMA(season_length=m),
-        "AutoTheta": lambda: AutoTheta(season_length=m),
+        "AutoETS": lambda: AutoETS(season_length=m, alias=name),
+        "AutoARIMA": lambda: AutoARIMA(season_length=m, alias=name),
+        "AutoTheta": lambda: AutoTheta(season_length=m, alias=name),
+        "DynamicOptimizedTheta": lambda: DynamicOptimizedTheta(season_length=m, alias=name),
         "MSTL": lambda: MSTL(
-            season_length=list(setup.seasons or (m,)), trend_forecaster=AutoETS(model="ZZN")
+            season_length=list(setup.seasons or (m,)), trend_forecaster=AutoETS(model="ZZN"), alias=name
         ),
-        "SeasonalNaive": lambda: SeasonalNaive(season_length=max(setup.seasons or (m,))),
+        "SeasonalNaive": lambda: SeasonalNaive(
+            season_length=m if season else max(setup.seasons or (m,)), alias=name
+        ),
     }
-    return [made[name]() for name in setup.models]
+    if kind not in made:
+        raise ValueError(f"unknown model {name!r}; choose among {', '.join(made)}")
+    return made[kind]()
+
+
+def _regular_models(setup: Setup) -> list[Any]:
+    if setup.combine not in COMBINATIONS:
+        raise ValueError(f"combine must be one of {', '.join(COMBINATIONS)}, got {setup.combine!r}")
+    return [_regular_model(name, setup) for name in setup.models]
 
 
 def _intermittent_models(horizon: int) -> list[Any]:
@@ -148,11 +182,40 @@ def _intermittent_models(horizon: int) -> list[Any]:
     ]
 
 
-def _with_mean(frame: pd.DataFrame, setup: Setup) -> pd.DataFrame:
-    """Adds the mean of the regular models, bounds included (the mean of their bounds)."""
+def _with_combination(frame: pd.DataFrame, setup: Setup) -> pd.DataFrame:
+    """Adds the combination of the regular models, bounds included (the same statistic of theirs)."""
     for suffix in ["", *(f"-{side}-{level}" for level in LEVELS for side in ("lo", "hi"))]:
-        frame[setup.ensemble + suffix] = frame[[name + suffix for name in setup.models]].mean(axis=1)
+        columns = frame[[name + suffix for name in setup.models]]
+        combined = columns.median(axis=1) if setup.combine == "median" else columns.mean(axis=1)
+        frame[setup.ensemble + suffix] = combined
     return frame
+
+
+def error_ratios(y: np.ndarray, mean: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Each error over the half-width on its side (NaN where that half-width is not positive)."""
+    above = y >= mean
+    width = np.where(above, hi - mean, mean - lo)
+    error = np.abs(y - mean)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(width > 0, error / width, np.nan)
+
+
+def calibration_factors(cv: pd.DataFrame, model: str, min_points: int) -> dict[int, float]:
+    """Per level, the factor by which ``model``'s own half-widths must be scaled for the backtest
+    windows of all series to be covered at the nominal rate (1.0 with fewer than ``min_points``)."""
+    factors = {}
+    y, mean = cv["y"].to_numpy(), cv[model].to_numpy()
+    for level in LEVELS:
+        lo, hi = cv[f"{model}-lo-{level}"].to_numpy(), cv[f"{model}-hi-{level}"].to_numpy()
+        ratios = error_ratios(y, mean, lo, hi)
+        ratios = ratios[np.isfinite(ratios)]
+        factors[level] = float(np.quantile(ratios, level / 100)) if len(ratios) >= min_points else 1.0
+    return factors
+
+
+def scaled(mean: np.ndarray, lo: np.ndarray, hi: np.ndarray, factor: float) -> tuple[np.ndarray, np.ndarray]:
+    """The bounds moved away from (or towards) the mean by ``factor`` on each side."""
+    return mean - factor * (mean - lo), mean + factor * (hi - mean)
 
 
 def _scales(data: pd.DataFrame, season: int) -> pd.Series:
@@ -202,7 +265,7 @@ def _choose(
 
 def _group(
     data: pd.DataFrame, horizon: int, setup: Setup, intermittent: bool
-) -> tuple[pd.DataFrame, dict[str, Choice]]:
+) -> tuple[pd.DataFrame, dict[str, Choice], dict[str, dict[int, float]]]:
     from statsforecast import StatsForecast
 
     models = _intermittent_models(horizon) if intermittent else _regular_models(setup)
@@ -213,13 +276,19 @@ def _group(
     cv = engine.cross_validation(df=data, h=horizon, n_windows=windows, step_size=horizon, level=levels)
     future = engine.forecast(df=data, h=horizon, level=levels)
     if not intermittent:
-        cv, future = _with_mean(cv, setup), _with_mean(future, setup)
+        cv, future = _with_combination(cv, setup), _with_combination(future, setup)
     first_cutoff = cv.groupby("unique_id")["cutoff"].min()
     history = data[data["ds"] <= data["unique_id"].map(first_cutoff)]
     choices = _choose(cv, candidates, _scales(history, setup.season_length), setup, intermittent)
     conformal = {
         model: _conformal(cv, model)
         for model in {c.model for c in choices.values() if c.intervals == "conformal" and not intermittent}
+    }
+    factors = {
+        model: calibration_factors(cv, model, setup.calibrate_min_points)
+        if setup.calibrate and not intermittent
+        else dict.fromkeys(LEVELS, 1.0)
+        for model in {c.model for c in choices.values()}
     }
     rows = []
     for uid, part in future.groupby("unique_id", sort=False):
@@ -231,12 +300,14 @@ def _group(
                 width = float(conformal[choice.model].loc[uid, level])
                 bounds[level] = (mean - width, mean + width)
             else:
-                bounds[level] = (
+                bounds[level] = scaled(
+                    mean,
                     part[f"{choice.model}-lo-{level}"].to_numpy(),
                     part[f"{choice.model}-hi-{level}"].to_numpy(),
+                    factors[choice.model][level],
                 )
         rows.append(_points(str(uid), part["ds"], mean, bounds))
-    return pd.concat(rows, ignore_index=True), choices
+    return pd.concat(rows, ignore_index=True), choices, factors
 
 
 def _points(uid: str, ds: pd.Series, mean: np.ndarray, bounds: dict[int, tuple[Any, Any]]) -> pd.DataFrame:
@@ -274,7 +345,7 @@ def forecast(
     setup = setup or Setup()
     data = check_frame(frame, horizon, setup)
     flags = data.groupby("unique_id")["y"].agg(lambda y: is_intermittent(y, setup.intermittent_share))
-    parts, choices = [], {}
+    parts, choices, calibration = [], {}, {}
     for intermittent in (False, True):
         ids = flags.index[flags == intermittent]
         if not len(ids):
@@ -282,8 +353,10 @@ def forecast(
         if progress:
             kind = "intermittent" if intermittent else "regular"
             progress(f"forecasting {len(ids)} {kind} series, {horizon} steps")
-        points, chosen = _group(data[data["unique_id"].isin(ids)], horizon, setup, intermittent)
+        points, chosen, factors = _group(data[data["unique_id"].isin(ids)], horizon, setup, intermittent)
         parts.append(points)
         choices.update(chosen)
+        if not intermittent:
+            calibration = factors
     points = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(OUTPUT_COLUMNS))
-    return Forecasts(points=points, choices=choices)
+    return Forecasts(points=points, choices=choices, calibration=calibration)

@@ -150,6 +150,14 @@ def explain(session: Session, warning: SpikeWarning) -> SpikeWarning:
     baseline = facts_between(
         session, cut, (warning.start - timedelta(days=BASELINE_DAYS)).isoformat(), before.isoformat()
     )
+    return explained(session, warning, observed, baseline)
+
+
+def explained(
+    session: Session, warning: SpikeWarning, observed: Sequence[Fact], baseline: Sequence[Fact]
+) -> SpikeWarning:
+    """The warning explained by the facts of its days (``observed``) against those of the
+    ``BASELINE_DAYS`` before it (``baseline``): what grew most, whether a campaign drives it, quotes."""
     scale = (warning.end - warning.start).days + 1
     kinds: list[tuple[str, Counter[Hashable], Counter[Hashable]]] = []
     for kind, attr, wanted in (

@@ -19,9 +19,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, distinct, func, select, update
+from sqlalchemy import String, bindparam, case, cast, delete, distinct, func, literal, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from civicpulse.store.tables import (
     AnnotationRow,
@@ -128,17 +128,13 @@ def stored_facts(session: Session, submission_ids: Sequence[int]) -> list[Fact]:
     found: list[Fact] = []
     for ids in _chunks(sorted(set(submission_ids))):
         found.extend(
-            _fact(row)
-            for row in session.scalars(select(TrendFactRow).where(TrendFactRow.submission_id.in_(ids)))
+            Fact(*row)
+            for row in session.execute(select(*FACT_COLUMNS).where(TrendFactRow.submission_id.in_(ids)))
         )
     return found
 
 
-def _fact(row: TrendFactRow) -> Fact:
-    return Fact(
-        row.submission_id, row.day, row.hour, row.topic, row.province, row.channel, row.sentiment,
-        row.sender, row.counted, row.campaign,
-    )  # fmt: skip
+FACT_COLUMNS = tuple(getattr(TrendFactRow, name) for name in Fact.__dataclass_fields__)
 
 
 class Deltas:
@@ -217,10 +213,24 @@ def apply(session: Session, deltas: Deltas) -> None:
             ),
             senders,
         )
-    if any(n < 0 for n in deltas.counts.values()):
-        session.execute(delete(TrendCountRow).where(TrendCountRow.submissions <= 0))
-    if any(n < 0 for n in deltas.senders.values()):
-        session.execute(delete(TrendSenderRow).where(TrendSenderRow.items <= 0))
+    _drop_empty(session, TrendCountRow, KEYS, "submissions", [k for k, n in deltas.counts.items() if n < 0])
+    _drop_empty(
+        session, TrendSenderRow, (*KEYS, "sender"), "items", [k for k, n in deltas.senders.items() if n < 0]
+    )
+
+
+def _drop_empty(
+    session: Session, table: Any, keys: Sequence[str], value: str, shrunk: list[tuple[str, ...]]
+) -> None:
+    """Delete the rows of these keys (those a delta lowered) that reached zero."""
+    if shrunk:
+        columns = table.__table__.c
+        session.execute(
+            table.__table__.delete().where(
+                *(columns[k] == bindparam(f"k_{k}") for k in keys), columns[value] <= 0
+            ),
+            [{f"k_{k}": v for k, v in zip(keys, key, strict=True)} for key in sorted(shrunk)],
+        )
 
 
 def replace_facts(session: Session, facts: Sequence[Fact], cutoff: str) -> None:
@@ -245,8 +255,8 @@ def replace_facts(session: Session, facts: Sequence[Fact], cutoff: str) -> None:
 def facts_of_campaign(session: Session, campaign: int, member_ids: Sequence[int]) -> list[Fact]:
     """Facts marked as part of ``campaign`` or among its members."""
     found = {f.submission_id: f for f in stored_facts(session, member_ids)}
-    for row in session.scalars(select(TrendFactRow).where(TrendFactRow.campaign == campaign)):
-        found.setdefault(row.submission_id, _fact(row))
+    for row in session.execute(select(*FACT_COLUMNS).where(TrendFactRow.campaign == campaign)):
+        found.setdefault(row[0], Fact(*row))
     return list(found.values())
 
 
@@ -279,9 +289,115 @@ def prune_hours(session: Session, cutoff: str) -> None:
 
 
 def clear(session: Session) -> None:
-    """Empty the trend tables (before a rebuild)."""
+    """Empty the trend tables (before a rebuild; on PostgreSQL by ``TRUNCATE``, which holds readers
+    of these tables until the rebuild commits)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("TRUNCATE trend_senders, trend_counts, trend_facts"))
+        return
     for table in (TrendSenderRow, TrendCountRow, TrendFactRow):
         session.execute(delete(table))
+
+
+def _local(session: Session, moment: Any, unit: str) -> Any:
+    """The Vietnam-time day or hour of a stored instant, in the database's own SQL (Vietnam keeps
+    UTC+7 all year, so SQLite's fixed offset equals ``LOCAL_TZ``)."""
+    if session.get_bind().dialect.name == "postgresql":
+        shape = "YYYY-MM-DD" if unit == "day" else 'YYYY-MM-DD"T"HH24'
+        return func.to_char(func.timezone(LOCAL_TZ.key, moment), shape)
+    return func.strftime("%Y-%m-%d" if unit == "day" else "%Y-%m-%dT%H", moment, "+7 hours")
+
+
+def _latest_label(task: str) -> Any:
+    """``(submission_id, value)`` of each submission's latest correction of ``task``."""
+    latest = (
+        select(func.max(LabelRow.id).label("id"))
+        .where(LabelRow.task == task)
+        .group_by(LabelRow.submission_id)
+        .subquery()
+    )
+    return select(LabelRow.submission_id, LabelRow.value).join(latest, LabelRow.id == latest.c.id).subquery()
+
+
+def insert_all_facts(session: Session) -> int:
+    """Store the facts of every analysed submission in one ``INSERT ... SELECT`` (into empty
+    tables, before a rebuild derives the counts): the same facts ``read_facts`` gives, each counted
+    and of no campaign. Returns how many were stored."""
+    stages = {name: aliased(AnnotationRow, name=f"a_{name}") for name in ("topic", "places", "sentiment")}
+    topic_label, sentiment_label = _latest_label("topic"), _latest_label("sentiment")
+
+    def known(*values: Any) -> Any:
+        return func.coalesce(*(func.nullif(v, UNKNOWN) for v in values), UNKNOWN)
+
+    query = select(
+        SubmissionRow.id,
+        _local(session, SubmissionRow.received_at, "day"),
+        _local(session, SubmissionRow.received_at, "hour"),
+        known(topic_label.c.value, stages["topic"].data["code"].as_string()),
+        known(stages["places"].data[("province", "code")].as_string()),
+        SubmissionRow.channel,
+        known(sentiment_label.c.value, stages["sentiment"].data["label"].as_string()),
+        func.coalesce(
+            func.nullif(SubmissionRow.sender_key, ""), literal("#") + cast(SubmissionRow.id, String)
+        ),
+        literal(True),
+    ).where(SubmissionRow.analysis_state == "done")
+    for name, row in stages.items():
+        query = query.outerjoin(row, (row.submission_id == SubmissionRow.id) & (row.stage == name))
+    for label in (topic_label, sentiment_label):
+        query = query.outerjoin(label, label.c.submission_id == SubmissionRow.id)
+    columns = [
+        "submission_id",
+        "day",
+        "hour",
+        "topic",
+        "province",
+        "channel",
+        "sentiment",
+        "sender",
+        "counted",
+    ]
+    session.execute(TrendFactRow.__table__.insert().from_select(columns, query))
+    return int(session.scalar(select(func.count()).select_from(TrendFactRow)) or 0)
+
+
+def mark_members(session: Session, members: Sequence[tuple[int, int, bool]]) -> None:
+    """Mark stored facts ``(submission_id, campaign, counted)`` as campaign members, in bulk."""
+    table = TrendFactRow.__table__
+    for start in range(0, len(members), _CHUNK * 10):
+        session.execute(
+            table.update()
+            .where(table.c.submission_id == bindparam("sid"))
+            .values(campaign=bindparam("group"), counted=bindparam("first")),
+            [
+                {"sid": sid, "group": group, "first": first}
+                for sid, group, first in members[start : start + _CHUNK * 10]
+            ],
+        )
+
+
+def derive_counts(session: Session, cutoff: str) -> None:
+    """Fill the empty counts and sender sets from the stored facts, one ``GROUP BY`` each (hours
+    from ``cutoff``)."""
+    fact = TrendFactRow
+    cell = (fact.topic, fact.province, fact.channel, fact.sentiment)
+    counted = func.sum(case((fact.counted.is_(True), 1), else_=0))
+    for unit, period, where in (("day", fact.day, []), ("hour", fact.hour, [fact.hour >= cutoff])):
+        session.execute(
+            TrendCountRow.__table__.insert().from_select(
+                [*KEYS, "submissions", "counted"],
+                select(literal(unit), period, *cell, func.count(), counted)
+                .where(*where)
+                .group_by(period, *cell),
+            )
+        )
+        session.execute(
+            TrendSenderRow.__table__.insert().from_select(
+                [*KEYS, "sender", "items"],
+                select(literal(unit), period, *cell, fact.sender, func.count())
+                .where(*where)
+                .group_by(period, *cell, fact.sender),
+            )
+        )
 
 
 def analysed_ids(session: Session, after: int = 0, limit: int = 5_000) -> list[int]:
@@ -379,14 +495,38 @@ def distinct_senders(session: Session, cut: Slice, first: str, last: str) -> int
 
 def facts_between(session: Session, cut: Slice, first: str, last: str) -> list[Fact]:
     """The facts of a slice on the days ``first`` to ``last``."""
-    rows = session.scalars(
-        select(TrendFactRow)
+    rows = session.execute(
+        select(*FACT_COLUMNS)
         .where(TrendFactRow.day >= first, TrendFactRow.day <= last, *cut.where(TrendFactRow))
         .order_by(TrendFactRow.submission_id)
     )
-    return [_fact(row) for row in rows]
+    return [Fact(*row) for row in rows]
 
 
 def day_text(day: date) -> str:
     """A day as the facts store it."""
     return day.isoformat()
+
+
+def put_facts(session: Session, facts: Sequence[Fact]) -> None:
+    """Store these facts in place of any earlier ones of the same submissions (a replayed write
+    leaves one row each)."""
+    for ids in _chunks([f.submission_id for f in facts]):
+        session.execute(delete(TrendFactRow).where(TrendFactRow.submission_id.in_(ids)))
+    if facts:
+        session.execute(TrendFactRow.__table__.insert(), [vars(f) for f in facts])
+
+
+def put_totals(session: Session, counts: Sequence[dict[str, Any]], senders: Sequence[dict[str, Any]]) -> None:
+    """Store final totals (``KEYS`` with ``submissions`` and ``counted``; ``KEYS``, ``sender`` and
+    ``items``), each replacing the row of its key: writing the same totals twice changes nothing."""
+    for table, rows, keys, values in (
+        (TrendCountRow, counts, list(KEYS), ("submissions", "counted")),
+        (TrendSenderRow, senders, [*KEYS, "sender"], ("items",)),
+    ):
+        if rows:
+            stmt = _insert(session, table)
+            session.execute(
+                stmt.on_conflict_do_update(index_elements=keys, set_={v: stmt.excluded[v] for v in values}),
+                list(rows),
+            )

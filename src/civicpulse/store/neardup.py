@@ -14,7 +14,19 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import JSON, Float, ForeignKey, Index, LargeBinary, String, func, select
+from sqlalchemy import (
+    JSON,
+    Float,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    and_,
+    cast,
+    func,
+    literal_column,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from civicpulse.store.db import Database
@@ -40,6 +52,16 @@ class NearDuplicateRow(Base):
     similarity: Mapped[float | None] = mapped_column(Float)
     linked_groups: Mapped[list[int] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+HAS_LINKS = and_(
+    NearDuplicateRow.linked_groups.is_not(None),
+    cast(NearDuplicateRow.linked_groups, String) != literal_column("'null'"),
+)
+"""Rows that name linked groups (``None`` is stored as JSON ``null``); indexed, they are few."""
+Index(
+    "ix_near_duplicates_linked", NearDuplicateRow.group_id, sqlite_where=HAS_LINKS, postgresql_where=HAS_LINKS
+)
 
 
 @dataclass(frozen=True)
@@ -143,9 +165,7 @@ def split_links(session: Session) -> list[tuple[int, int]]:
     code unites them so that campaigns are recomputed from the facts, not from a race.
     """
     rows = session.execute(
-        select(NearDuplicateRow.group_id, NearDuplicateRow.linked_groups).where(
-            NearDuplicateRow.linked_groups.is_not(None)
-        )
+        select(NearDuplicateRow.group_id, NearDuplicateRow.linked_groups).where(HAS_LINKS)
     ).all()
     return [(int(group), int(other)) for group, others in rows for other in others or ()]
 
