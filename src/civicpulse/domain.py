@@ -24,6 +24,7 @@ class Channel(StrEnum):
     survey = "survey"
     file_import = "file_import"
     feed = "feed"
+    ask = "ask"
 
 
 CHANNEL_NAMES: dict[str, dict[str, str]] = {
@@ -37,6 +38,7 @@ CHANNEL_NAMES: dict[str, dict[str, str]] = {
         "survey": "Khảo sát",
         "file_import": "Nhập từ tệp",
         "feed": "Nguồn tin RSS/Atom",
+        "ask": "Câu hỏi tra cứu văn bản",
     },
     "en": {
         "web_form": "Web form",
@@ -48,6 +50,7 @@ CHANNEL_NAMES: dict[str, dict[str, str]] = {
         "survey": "Survey",
         "file_import": "File import",
         "feed": "RSS/Atom feed",
+        "ask": "Question to official documents",
     },
 }
 """Each channel's name for people, by language (the dashboard and the reports)."""

@@ -41,6 +41,10 @@ class PayloadTooLarge(CivicPulseError):
     status, code = 413, "payload_too_large"
 
 
+class UnsupportedMediaType(CivicPulseError):
+    status, code = 415, "unsupported_media_type"
+
+
 class Unprocessable(CivicPulseError):
     status, code = 422, "invalid_input"
 

@@ -55,3 +55,8 @@ def files() -> ChannelInfo:
 def email() -> ChannelInfo:
     """``civicpulse ingest`` of ``.eml`` messages and mbox mailboxes."""
     return ChannelInfo("email", Channel.email, "E-mail: .eml messages and mbox mailboxes (civicpulse ingest)")
+
+
+def ask() -> ChannelInfo:
+    """Citizens' questions to the official documents (``/ask``, POST /api/v1/answers)."""
+    return ChannelInfo("ask", Channel.ask, "Questions to official documents: /ask and POST /api/v1/answers")

@@ -15,6 +15,7 @@ from civicpulse.domain import TrackingStatus
 from civicpulse.errors import NotFound
 from civicpulse.intake.form import FORM_FIELDS, FormProblem, form_submission
 from civicpulse.intake.service import accept
+from civicpulse.store.claims import published_for_submission
 from civicpulse.store.submissions import get_by_tracking_code
 from civicpulse.web.csrf import CsrfProtected
 from civicpulse.web.i18n import Translator, translator
@@ -52,9 +53,11 @@ def form_errors(problems: list[FormProblem], t: Translator) -> list[str]:
 
 
 @router.get("/submit")
-def submit_form(request: Request) -> Response:
-    """The empty citizen form."""
+def submit_form(request: Request, ctx: Ctx, text: str = "") -> Response:
+    """The citizen form, empty or with ``?text=`` written in (the ``/ask`` page's unanswered
+    question), cut to the longest text the form accepts."""
     values = dict.fromkeys(FORM_FIELDS, "")
+    values["text"] = text[: ctx.settings.max_text_chars]
     return render(request, "submit.html", {"values": values, "errors": [], "active": "submit"})
 
 
@@ -108,5 +111,10 @@ def track(request: Request, session: ReadSession, code: str) -> Response:
         updated_at=row.updated_at,
         agency=row.agency,
     )
-    context = {"tracking": status, "active": "track", "answer": public_answer(session, row.id)}
+    context = {
+        "tracking": status,
+        "active": "track",
+        "answer": public_answer(session, row.id),
+        "responses": published_for_submission(session, row.id),
+    }
     return render(request, "track.html", context)

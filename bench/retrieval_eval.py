@@ -1,0 +1,183 @@
+"""What ``claims.py`` and ``answers.py`` share: metrics, candidate features, reranker fitting, timing.
+
+Every ranking measured here goes through ``civicpulse.retrieval.HybridIndex``: BM25 alone ranks the
+candidates by the summed BM25 fields, e5 alone by cosine, fusion by reciprocal rank, and the
+reranker by the logistic model fitted on train queries only.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import KFold
+
+from civicpulse.retrieval import HybridIndex
+from civicpulse.retrieval.features import FEATURES
+from civicpulse.retrieval.fusion import reciprocal_rank
+from civicpulse.retrieval.rerank import MODEL_FILE, Reranker
+
+MODEL_PATH = Path(__file__).resolve().parents[1] / "src/civicpulse/retrieval/models" / MODEL_FILE
+BM25, DENSE = FEATURES.index("bm25_log"), FEATURES.index("cosine")
+
+
+@dataclass
+class Query:
+    """One evaluation query: its id, text, gold document ids and (once computed) its candidates."""
+
+    id: str
+    text: str
+    gold: frozenset[str]
+    ids: list[str] | None = None
+    features: np.ndarray | None = None
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    """The objects of a JSONL file."""
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def attach_candidates(index: HybridIndex, queries: Sequence[Query]) -> float:
+    """Fill each query's candidate ids and features; return the seconds taken (vectors included)."""
+    started = time.perf_counter()
+    vectors = index.query_vectors([q.text for q in queries])
+    ids = index.row_ids()
+    for number, query in enumerate(queries):
+        rows, matrix = index.candidates(query.text, None if vectors is None else vectors[number])
+        query.ids = [ids[row] for row in rows]
+        query.features = matrix
+    return time.perf_counter() - started
+
+
+Scorer = Callable[[np.ndarray], np.ndarray]
+
+
+def rankings(queries: Sequence[Query], scorer: Scorer) -> list[list[str]]:
+    """Each query's candidate ids ordered by ``scorer`` (ties in index order, as ``search`` does)."""
+    out = []
+    for query in queries:
+        assert query.ids is not None and query.features is not None
+        scores = scorer(query.features) if len(query.ids) else np.zeros(0)
+        order = sorted(range(len(query.ids)), key=lambda i: (-float(scores[i]), i))
+        out.append([query.ids[i] for i in order])
+    return out
+
+
+def bm25_alone(features: np.ndarray) -> np.ndarray:
+    """Summed BM25 fields (its log, same order)."""
+    return features[:, BM25]
+
+
+def dense_alone(features: np.ndarray) -> np.ndarray:
+    """Cosine of the e5 vectors."""
+    return features[:, DENSE]
+
+
+def rrf(features: np.ndarray) -> np.ndarray:
+    """Reciprocal rank fusion of the BM25 and e5 orders among the candidates."""
+    lexical = list(np.lexsort((np.arange(len(features)), -features[:, BM25])))
+    dense = list(np.lexsort((np.arange(len(features)), -features[:, DENSE])))
+    fused = reciprocal_rank([lexical, dense])
+    return np.array([fused.get(i, 0.0) for i in range(len(features))])
+
+
+def fit(queries: Sequence[Query], names: Sequence[str], c: float) -> Reranker:
+    """A logistic reranker over ``names`` fitted on the candidates of ``queries`` (gold = 1)."""
+    columns = [FEATURES.index(name) for name in names]
+    x = np.vstack([q.features[:, columns] for q in queries if q.features is not None and len(q.ids)])
+    y = np.concatenate([[doc in q.gold for doc in q.ids] for q in queries if q.ids]).astype(int)
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    model = LogisticRegression(C=c, max_iter=2000, class_weight=None)
+    model.fit((x - mean) / scale, y)
+    return Reranker(tuple(names), mean, scale, model.coef_[0], float(model.intercept_[0]))
+
+
+def cross_validate(
+    queries: Sequence[Query], names: Sequence[str], c: float, metric: Callable, folds: int = 5
+) -> float:
+    """Mean of ``metric(rankings, queries)`` over ``folds`` folds of ``queries`` (fitted on the rest)."""
+    values = []
+    for train, test in KFold(folds, shuffle=True, random_state=13).split(queries):
+        model = fit([queries[i] for i in train], names, c)
+        held = [queries[i] for i in test]
+        values.append(metric(rankings(held, model.score), held))
+    return float(np.mean(values))
+
+
+def average_precision(ranked: Sequence[str], gold: frozenset[str], k: int) -> float:
+    """AP@k as CheckThat! computes it: precision at each gold hit within k, over the number of gold."""
+    hits, total = 0, 0.0
+    for position, doc in enumerate(ranked[:k], start=1):
+        if doc in gold:
+            hits += 1
+            total += hits / position
+    return total / len(gold) if gold else 0.0
+
+
+def map_at(k: int) -> Callable[[list[list[str]], Sequence[Query]], float]:
+    """MAP@k over queries."""
+    return lambda ranked, queries: float(
+        np.mean([average_precision(r, q.gold, k) for r, q in zip(ranked, queries, strict=True)])
+    )
+
+
+def recall_at(k: int) -> Callable[[list[list[str]], Sequence[Query]], float]:
+    """Share of gold found in the top k, averaged over queries."""
+    return lambda ranked, queries: float(
+        np.mean([len(q.gold & set(r[:k])) / len(q.gold) for r, q in zip(ranked, queries, strict=True)])
+    )
+
+
+def mrr(ranked: list[list[str]], queries: Sequence[Query]) -> float:
+    """Mean reciprocal rank of the first gold document (0 when none is among the candidates)."""
+    values = []
+    for r, q in zip(ranked, queries, strict=True):
+        first = next((i for i, doc in enumerate(r, start=1) if doc in q.gold), None)
+        values.append(1.0 / first if first else 0.0)
+    return float(np.mean(values))
+
+
+def per_query(metric: Callable, ranked: list[list[str]], queries: Sequence[Query]) -> np.ndarray:
+    """``metric`` on each query alone (for the bootstrap)."""
+    return np.array([metric([r], [q]) for r, q in zip(ranked, queries, strict=True)])
+
+
+def bootstrap(values: np.ndarray, rounds: int = 2000, seed: int = 7) -> tuple[float, float]:
+    """95 % percentile bootstrap interval of the mean of ``values``."""
+    rng = np.random.default_rng(seed)
+    means = rng.choice(values, size=(rounds, len(values)), replace=True).mean(axis=1)
+    return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
+
+
+def latency_ms(index: HybridIndex, texts: Sequence[str], top: int) -> tuple[float, float]:
+    """p50 and p95 of one ``search`` each (query embedding included), in milliseconds."""
+    index.search(texts[0], top)
+    times = []
+    for text in texts:
+        started = time.perf_counter()
+        index.search(text, top)
+        times.append((time.perf_counter() - started) * 1000)
+    return float(np.percentile(times, 50)), float(np.percentile(times, 95))
+
+
+def save_profile(profile: str, hybrid: Reranker, lexical: Reranker, note: str) -> None:
+    """Write ``profile``'s two models into the shipped reranker file, keeping the other profiles."""
+    data = json.loads(MODEL_PATH.read_text()) if MODEL_PATH.exists() else {"profiles": {}}
+    data["profiles"][profile] = {"hybrid": hybrid.to_json(), "lexical": lexical.to_json()}
+    data.setdefault("notes", {})[profile] = note
+    data.pop("note", None)
+    MODEL_PATH.write_text(json.dumps(data, indent=1) + "\n")
+
+
+def table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
+    """A Markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)

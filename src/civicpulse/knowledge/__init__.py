@@ -1,0 +1,2 @@
+"""Official information: documents and passages, the claim base (ClaimReview), rumour matching,
+sourced responses, cited answers."""

@@ -1,0 +1,103 @@
+"""Cited answers: extractive sentences quoted verbatim with document offsets, honest abstention,
+the chat model kept to what the passages say, and POST /api/v1/answers end to end."""
+
+from __future__ import annotations
+
+import json
+
+from civicpulse.knowledge.ask import Source, compose, names
+from civicpulse.knowledge.library import TermStats
+from civicpulse.llm import ChatClient
+from tests.conftest import LiveServer
+from tests.fake_openai import fake_chat
+from tests.test_documents import DECISION
+
+QUESTION = "Hộ nghèo được hỗ trợ tiền điện bao nhiêu mỗi tháng?"
+OFF_TOPIC = "Thủ tục đăng ký kết hôn với người nước ngoài cần những giấy tờ gì?"
+ARTICLE_3 = DECISION[DECISION.index("Điều 3.") :].strip()
+ARTICLE_1 = DECISION[DECISION.index("Điều 1.") : DECISION.index("Điều 2.")].strip()
+TITLE = "QUYẾT ĐỊNH về hỗ trợ tiền điện cho hộ nghèo"
+
+
+def sources() -> tuple[list[Source], TermStats]:
+    stats = TermStats()
+    texts = [ARTICLE_3, ARTICLE_1]
+    for i, text in enumerate(texts):
+        stats.add(str(i), f"{TITLE}\n{text}")
+    start = DECISION.index(ARTICLE_3)
+    return [
+        Source(7, 1, ARTICLE_3, start, 0.9, TITLE),
+        Source(5, 1, ARTICLE_1, DECISION.index(ARTICLE_1), 0.5, TITLE),
+    ], stats
+
+
+def test_extractive_answer_quotes_the_sentence_with_offsets() -> None:
+    found, stats = sources()
+    answer = compose(QUESTION, found, stats.idf)
+    assert not answer.abstained and answer.mode == "extractive"
+    assert "46.000 đồng" in answer.answer
+    for citation in answer.citations:
+        assert DECISION[citation.start : citation.end] == citation.quote
+    assert all(not c.quote.startswith("Điều 3. Mức hỗ trợ\n") for c in answer.citations)  # no bare heading
+
+
+def test_an_unrelated_question_abstains() -> None:
+    found, stats = sources()
+    answer = compose(OFF_TOPIC, found, stats.idf)
+    assert answer.abstained and answer.answer is None and answer.citations == []
+
+
+def test_the_chat_model_is_kept_to_its_passages() -> None:
+    found, stats = sources()
+    replies = {
+        "good": {"sentences": [{"text": "Mỗi hộ nghèo nhận 46.000 đồng mỗi tháng.", "passages": [1]}]},
+        "new figure": {"sentences": [{"text": "Mỗi hộ nhận 60.000 đồng mỗi tháng.", "passages": [1]}]},
+        "new name": {"sentences": [{"text": "Bộ Tài chính chi 46.000 đồng mỗi tháng.", "passages": [1]}]},
+        "no citation": {"sentences": [{"text": "Mỗi hộ nhận 46.000 đồng.", "passages": []}]},
+        "unknown passage": {"sentences": [{"text": "Mỗi hộ nhận 46.000 đồng.", "passages": [9]}]},
+    }
+    for case, reply in replies.items():
+        with fake_chat(lambda body, reply=reply: json.dumps(reply)) as url:
+            chat = ChatClient(url, "fake", max_retries=0)
+            answer = compose(QUESTION, found, stats.idf, chat=chat)
+            chat.close()
+        if case == "good":
+            assert (
+                answer.mode == "abstractive" and answer.answer == "Mỗi hộ nghèo nhận 46.000 đồng mỗi tháng."
+            )
+            assert [c.passage_id for c in answer.citations] == [7]
+        else:
+            assert answer.mode == "extractive", case
+            assert "46.000 đồng" in answer.answer
+    with fake_chat(lambda body: 500) as url:
+        answer = compose(QUESTION, found, stats.idf, chat=ChatClient(url, "fake", max_retries=0))
+    assert answer.mode == "extractive" and not answer.abstained
+
+
+def test_names_are_capitalised_words_inside_sentences() -> None:
+    assert names("Theo Ủy ban nhân dân tỉnh An Giang, mức là 46.000 đồng.") == ["Ủy", "An", "Giang"]
+
+
+def test_api_answers_with_citations_and_records_the_question(live_server: LiveServer) -> None:
+    files = {"file": ("qd.txt", DECISION.encode(), "text/plain")}
+    with live_server.client() as admin:
+        added = admin.post("/api/v1/documents", data={"type": "Quyết định"}, files=files).json()
+        text = admin.get(f"/api/v1/documents/{added['id']}").json()["text"]
+    with live_server.client("") as citizen:
+        response = citizen.post("/api/v1/answers", json={"question": QUESTION})
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert set(body) == {"answer", "abstained", "citations"}
+        assert body["abstained"] is False and "46.000 đồng" in body["answer"]
+        for citation in body["citations"]:
+            assert set(citation) == {"document_id", "passage_id", "quote", "start", "end"}
+            assert citation["document_id"] == added["id"]
+            assert text[citation["start"] : citation["end"]] == citation["quote"]
+        unanswered = citizen.post("/api/v1/answers", json={"question": OFF_TOPIC}).json()
+        assert unanswered == {"answer": None, "abstained": True, "citations": []}
+        for bad in ({"question": "  "}, {"question": "x" * 1001}, {"q": QUESTION}, {"question": "a\x00b"}):
+            assert citizen.post("/api/v1/answers", json=bad).status_code == 422
+    with live_server.client() as admin:
+        asked = admin.get("/api/v1/submissions", params={"channel": "ask"}).json()
+    texts = sorted(item["text"] for item in asked["items"])
+    assert texts == sorted([QUESTION, OFF_TOPIC])
