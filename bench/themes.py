@@ -521,13 +521,59 @@ def scale(texts: list[str], vectors: np.ndarray, n: int, with_bertopic: bool) ->
         )
 
 
+def _verbatim(label: str, texts: Sequence[str]) -> bool:
+    return any(label.lower() in text.lower() for text in texts)
+
+
+def _repeats(sentences: Sequence[str]) -> int:
+    """Pairs of summary sentences that say the same thing (Jaccard of words >= 0.6)."""
+    words = [set(s.lower().split()) for s in sentences]
+    return sum(len(a & b) / max(len(a | b), 1) >= 0.6 for i, a in enumerate(words) for b in words[i + 1 :])
+
+
+def readability(name: str, texts: Sequence[str], vectors: np.ndarray) -> None:
+    """Labels as phrases of the members' own words, fragments, repeated summary sentences."""
+    from civicpulse.insight.themes import ThemeItem, discover_themes
+    from civicpulse.insight.themes.words import is_word, label_of
+
+    items = [ThemeItem(id=i, text=t) for i, t in enumerate(texts)]
+    found = discover_themes(items, vectors)
+    text_of = dict(enumerate(texts))
+    rows = []
+    for kind in ("keyword list (before)", "phrase (now)"):
+        verbatim = fragments = repeats = 0
+        for theme in found.themes:
+            label = label_of(theme.keywords) if kind.startswith("keyword") else theme.label
+            verbatim += _verbatim(label, [text_of[i] for i in theme.member_ids])
+            fragments += sum(not is_word(k.replace(" ", "_")) for k in theme.keywords)
+            repeats += _repeats([q.text for q in theme.summary])
+        rows.append((kind, verbatim, fragments, repeats))  # keywords and summaries: as now in both
+    n = len(found.themes)
+    print(f"\nreadability on {name}: {len(texts)} items, {n} themes")
+    print(f"  {'label':<24}{'verbatim in a member':>22}{'fragment keywords':>19}{'repeated summary':>18}")
+    for kind, verbatim, fragments, repeats in rows:
+        print(f"  {kind:<24}{verbatim / max(n, 1):>21.0%} {fragments:>18}{repeats:>18}")
+    for theme in found.themes[:8]:
+        print(
+            f"    {theme.label[:40]:<42}({len(theme.member_ids)} items)  was: {label_of(theme.keywords)[:40]}"
+        )
+
+
+def demo_texts() -> list[str]:
+    """The texts of the demo's Vietnamese sample (written for the project, in examples/)."""
+    path = Path(__file__).resolve().parent.parent / "examples" / "vietnamese_submissions.jsonl"
+    return [row["text"] for row in read_jsonl(path)]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-label", type=int, default=200, help="items per gold class (default 200)")
     parser.add_argument("--polis-min", type=int, default=100, help="comments a Pol.is conversation needs")
     parser.add_argument("--scale", type=int, default=100_000, help="items in the timing run (0: skip)")
     parser.add_argument("--bertopic-scale", action="store_true", help="run BERTopic on those items too")
-    parser.add_argument("--skip", nargs="*", default=[], choices=["labelled", "polis", "stability", "scale"])
+    parser.add_argument(
+        "--skip", nargs="*", default=[], choices=["labelled", "readability", "polis", "stability", "scale"]
+    )
     parser.add_argument("--no-bertopic", action="store_true", help="leave BERTopic out (quick runs)")
     parser.add_argument("--embed-only", action="store_true")
     args = parser.parse_args(argv)
@@ -535,13 +581,15 @@ def main(argv: list[str] | None = None) -> None:
     SKIP_BERTOPIC = args.no_bertopic
     sets = datasets(args.per_label)
     sets.update(confirm_datasets(args.per_label))
-    vectors = {name: cached_vectors(name, data.texts) for name, data in sets.items()}
+    needed = sets if {"labelled", "stability", "scale"} - set(args.skip) or args.embed_only else {"VNTC"}
+    vectors = {name: cached_vectors(name, sets[name].texts) for name in needed}
     if args.embed_only:
         for conv in polis_conversations(args.polis_min):
             cached_vectors(f"polis-{conv.name}", conv.texts)
         return
     print(f"BERTopic: {'installed' if bertopic_available() else 'not installed (make bench-setup)'}")
-    warm_up(sets["VNTC"], vectors["VNTC"])
+    if "labelled" not in args.skip:
+        warm_up(sets["VNTC"], vectors["VNTC"])
     if "labelled" not in args.skip:
         compare("VNTC", sets["VNTC"], vectors["VNTC"])
         compare("ViCTSD", sets["ViCTSD"], vectors["ViCTSD"])
@@ -562,8 +610,14 @@ def main(argv: list[str] | None = None) -> None:
         compare(
             "VNTC-2 + CFPB (vi + en)", mixed2, np.vstack([vectors["VNTC-2"], vectors["CFPB"]]), mixed=True
         )
+    if "readability" not in args.skip:
+        demo = demo_texts()
+        readability("the demo's Vietnamese sample", demo, cached_vectors("demo-vi", demo))
+        readability("VNTC", sets["VNTC"].texts, vectors["VNTC"])
     if "polis" not in args.skip:
         polis(args.polis_min)
+    if {"stability", "scale"} <= set(args.skip):
+        return
     pooled_texts = sets["VNTC"].texts + sets["ViCTSD"].texts
     pooled = np.vstack([vectors["VNTC"], vectors["ViCTSD"]])
     if "stability" not in args.skip:

@@ -35,6 +35,8 @@ DEFAULT_SHARED = HERE.parent.parent / "shared" / "data"
 
 CFPB_FILE = Path("cfpb-consumer-complaints") / "payday_loans_issue_all.jsonl"
 CFPB_OUT = "cfpb_sample.jsonl"
+CFPB_LABEL = "sample: CFPB (US)"  # the source id says the row is foreign sample data
+POLIS_LABEL = "sample: Pol.is (US)"
 CFPB_ROWS = 200
 CFPB_MIN_PER_ISSUE = 2
 CFPB_MAX_CHARS = 3000
@@ -128,7 +130,7 @@ def convert_cfpb(shared: Path) -> list[dict[str, Any]]:
         state = rec.get("state") or None
         rows.append(
             submission(
-                source_id=f"cfpb-{rec['complaint_id']}",
+                source_id=f"{CFPB_LABEL} {rec['complaint_id']}",
                 channel=CFPB_CHANNELS.get(rec.get("submitted_via", ""), "web_form"),
                 text=rec["text"].strip(),
                 received_at=cfpb_date(rec["date_received"]),
@@ -136,7 +138,7 @@ def convert_cfpb(shared: Path) -> list[dict[str, Any]]:
                 language_hint="en",
             )
         )
-    rows.sort(key=lambda r: (r["received_at"], int(r["source_id"].split("-")[1])))
+    rows.sort(key=lambda r: (r["received_at"], int(r["source_id"].rsplit(" ", 1)[1])))
     return rows
 
 
@@ -162,7 +164,7 @@ def convert_polis(shared: Path, conversation: str) -> list[dict[str, Any]]:
     recs.sort(key=lambda r: (int(r["timestamp"]), int(r["comment_id"])))
     return [
         submission(
-            source_id=f"polis-{conversation}-{r['comment_id']}",
+            source_id=f"{POLIS_LABEL} {conversation}-{r['comment_id']}",
             channel="survey",
             text=r["text"].strip(),
             received_at=polis_time(r["timestamp"]),

@@ -87,7 +87,7 @@ def test_stored_run_asks_a_configured_chat_model_and_the_report_shows_its_citati
 
     with fake_chat(reply) as url:
         cli.env.update({"CIVICPULSE_LLM_ENDPOINT": url, "CIVICPULSE_LLM_MODEL": "local-model"})
-        done = cli("themes", "--format", "html")
+        done = cli("themes", "--format", "html", "--store")
     assert done.returncode == 0, done.stderr
     assert len(FakeChat.requests) == 2  # one per stored theme shown (the third has too few senders)
     html = done.stdout

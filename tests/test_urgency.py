@@ -84,3 +84,50 @@ def test_rules_file_errors_are_clear(tmp_path: Path):
         load_rules(bad)
     with pytest.raises(InvalidUrgencyRules):
         load_rules(tmp_path / "missing.toml")
+
+
+def test_a_stalled_motorbike_is_not_a_danger_to_life(stage):
+    for text in (
+        "Xe máy của tôi bị chết máy giữa đoạn đường ngập, phải dắt bộ cả cây số",
+        "xe may chet may giua duong vi nuoc ngap",
+    ):
+        out = stage.assess(text, FRIDAY)
+        assert "danger_to_life" not in codes(out) and out.score < 0.5, text
+
+
+def test_figurative_words_are_neutral_but_the_real_danger_still_counts(stage):
+    for text in (
+        "Sản phẩm của hợp tác xã cháy hàng ngay ngày đầu",
+        "Tiền điện tăng gấp đôi",
+        "Lũ trẻ đá bóng ở sân",
+    ):
+        assert stage.assess(text, FRIDAY).score < 0.5, text
+    assert (
+        codes(stage.assess("Nhà bên cạnh đang cháy lớn, lửa lan sang dãy trọ", FRIDAY))[0] == "danger_to_life"
+    )
+
+
+def test_a_fall_caused_by_a_broken_street_light_is_urgent(stage):
+    for text in (
+        "Bác tôi bị ngã do đèn đường hỏng ở ngõ 68, gãy cổ tay phải bó bột",
+        "bac toi bi nga do den duong hong, phai khau 5 mui",
+        "My mother fell on the unlit street because the street lights are out and needed stitches",
+    ):
+        out = stage.assess(text, FRIDAY)
+        assert "injury" in codes(out) and out.score >= 0.5, text
+
+
+def test_the_deadline_counts_from_the_day_the_citizen_sent_it():
+    analysed_today = dt.date(2026, 12, 5)
+    stage = UrgencyStage(Settings(), today=lambda: analysed_today)
+    sent = dt.datetime(2026, 10, 14, 8, 30, tzinfo=dt.timezone(dt.timedelta(hours=7)))
+    late_evening_utc = dt.datetime(2026, 10, 13, 20, 0, tzinfo=dt.UTC)  # 14/10 03:00 in Viet Nam
+    items = [
+        AnalysisItem(id=1, text="Nước lũ dâng cao, cả xóm cần cứu hộ gấp", received_at=sent),
+        AnalysisItem(id=2, text="Nước lũ dâng cao, cả xóm cần cứu hộ gấp", received_at=late_evening_utc),
+        AnalysisItem(id=3, text="Nước lũ dâng cao, cả xóm cần cứu hộ gấp"),
+    ]
+    result = stage.process(items)
+    assert result.outputs[1].deadline == "2026-10-15"
+    assert result.outputs[2].deadline == "2026-10-15"
+    assert result.outputs[3].deadline == "2026-12-06"  # no sending time: from the day it is analysed

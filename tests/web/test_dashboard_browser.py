@@ -116,6 +116,7 @@ def test_submission_page_shows_annotations_history_and_no_contact(
     sign_in(page, live_server)
     assert page.locator(f"#inbox-rows tr[data-id='{created['id']}'] .lang-tag").inner_text() == "VI"
     page.goto(f"{live_server.url}/submissions/{created['id']}")
+    page.locator("#annotations summary").click()  # the stage outputs are folded away
     language = page.locator("table.annotation[data-stage=language]")
     assert language.locator("tr:has(th:text-is('language')) td").inner_text() == "vi"
     assert float(language.locator("tr:has(th:text-is('confidence')) td").inner_text()) > 0.5

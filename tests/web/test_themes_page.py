@@ -211,3 +211,23 @@ def test_viewers_read_only_refused_decisions_and_slices(live_server: LiveServer)
     with live_server.db.read() as session:
         facts = [(r.theme_id, r.action, r.target_id) for r in session.scalars(select(ThemeDecisionRow))]
     assert facts == [(waste, "merge", flood), (flood, "split", None)]
+
+
+def test_a_stored_theme_opens_in_the_inbox_with_its_members_and_excerpts(live_server: LiveServer) -> None:
+    ids = seed_themes(live_server.settings, live_server.db)
+    with html_client(live_server) as admin:
+        http_sign_in(admin, ADMIN_EMAIL, ADMIN_PASSWORD)
+        before = admin.get("/themes").text
+        assert "data-inbox-link" not in before  # nothing stored yet: the page says to store the run
+        with live_server.db.write() as session:
+            _, view = refresh_themes(session, ThemeSlice(), k_anonymity=live_server.settings.k_anonymity)
+        flood = next(t for t in view.themes if set(t.member_ids) == set(ids["flood"]))
+        page = admin.get("/themes").text
+        assert f'href="/?theme={flood.id}"' in page
+        assert all(f'data-submission="{q.submission_id}"' in page for q in flood.excerpts)
+        inbox = admin.get("/", params={"theme": str(flood.id), "sort": "received"}).text
+        bad = admin.get("/", params={"theme": "abc"})
+    shown = {int(sid) for sid in re.findall(r'href="/submissions/(\d+)"', inbox)}
+    assert shown == set(ids["flood"])
+    assert f'data-theme-filter="{flood.id}"' in inbox
+    assert bad.status_code == 400

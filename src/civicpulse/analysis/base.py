@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from civicpulse.annotations import NormalizeOut, Out, StageOutput, output_of
@@ -22,6 +23,7 @@ class AnalysisItem:
     annotations: dict[str, StageOutput] = field(default_factory=dict)
     source_id: str | None = None
     attachment_names: tuple[str, ...] = ()
+    received_at: datetime | None = None
 
     def output(self, model: type[Out]) -> Out | None:
         """The output of ``model``'s stage, when it ran before."""

@@ -1,8 +1,11 @@
 """Urgency: a 0-1 score from transparent rules, the reasons found, and a suggested handling deadline.
 
-The rules (categories of terms with weights, and the deadline policy by score band) live in a TOML
-file: the packaged ``urgency_rules.toml`` or the one named by the setting ``urgency_rules_file``.
-The deadline policy is a configurable default, not a legal deadline.
+The rules (categories of terms with weights, neutral phrases, and the deadline policy by score band)
+live in a TOML file: the packaged ``urgency_rules.toml`` or the one named by the setting
+``urgency_rules_file``. Neutral phrases ("xe máy chết máy", "cháy hàng", "gấp đôi") take their words
+out of the match, so a figurative use never counts as a danger. The deadline counts from the time
+the citizen sent the item (its ``received_at``), not from the time it is analysed; the policy is a
+configurable default, not a legal deadline.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from civicpulse.errors import CivicPulseError
 from civicpulse.settings import Settings
 
 LOCAL_TIME = ZoneInfo("Asia/Ho_Chi_Minh")
+NEUTRAL = ""
+"""The category code of neutral phrases: matched to take their words out, never a reason."""
 _DATE = re.compile(
     r"\b(?:truoc|han chot|han|den|by|before|deadline)\s*(?:ngay|la|:)?\s*"
     r"(\d{1,2})\s*[/.-]\s*(\d{1,2})(?:\s*[/.-]\s*(\d{2,4}))?"
@@ -77,6 +82,7 @@ def load_rules(path: Path | None = None) -> UrgencyRules:
             c["code"]: Category(c["code"], float(c["weight"]), c["vi"], c["en"]) for c in raw["category"]
         }
         entries = [(term, c["code"], float(c["weight"])) for c in raw["category"] for term in c["terms"]]
+        entries += [(term, NEUTRAL, 0.0) for term in raw.get("neutral", {}).get("terms", [])]
         policy = sorted(
             (Band(float(p["min_score"]), int(p["days"]), bool(p["working_days"])) for p in raw["policy"]),
             key=lambda band: -band.min_score,
@@ -136,13 +142,15 @@ class UrgencyStage(ShipsConfigOnly):
         self.rules_: UrgencyRules | None = None
 
     def assess(self, text: str, today: dt.date) -> UrgencyOut:
-        """Urgency of one text."""
+        """Urgency of one text sent on ``today`` (deadlines count from that day)."""
         if self.rules_ is None:
             self.rules_ = load_rules(self.rules_file)
         rules = self.rules_
         words = tokens(text)
         found: dict[str, list[str]] = {}
         for start, end, code, _weight in rules.lexicon.find(text):
+            if code == NEUTRAL:
+                continue
             term = " ".join(words[start:end])
             found.setdefault(code, [])
             if term not in found[code]:
@@ -172,7 +180,8 @@ class UrgencyStage(ShipsConfigOnly):
         )
 
     def process(self, items: list[AnalysisItem]) -> StageResult:
-        """Assess every item; an item with no text fails, the others go on."""
+        """Assess every item, its deadline from the day it was sent (today when unknown); an item with
+        no text fails, the others go on."""
         result = StageResult()
         today = self.today()
         for item in items:
@@ -180,5 +189,13 @@ class UrgencyStage(ShipsConfigOnly):
             if not text:
                 result.failures[item.id] = "no text to assess"
                 continue
-            result.outputs[item.id] = self.assess(text, today)
+            result.outputs[item.id] = self.assess(text, sent_on(item, today))
         return result
+
+
+def sent_on(item: AnalysisItem, today: dt.date) -> dt.date:
+    """The day (Viet Nam time) the citizen sent ``item``; ``today`` when the time is unknown."""
+    if item.received_at is None:
+        return today
+    moment = item.received_at if item.received_at.tzinfo else item.received_at.replace(tzinfo=dt.UTC)
+    return moment.astimezone(LOCAL_TIME).date()

@@ -24,10 +24,18 @@ app.add_typer(token_app, name="token")
 def users_create(
     email: str,
     role: Annotated[Role, typer.Option(help="admin, analyst, agency_officer or viewer.")],
-    password: Annotated[str, typer.Option(prompt=True, hide_input=True)],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            help="Asked for (hidden, twice) when not given.",
+        ),
+    ],
     agency: Annotated[list[str] | None, typer.Option(help="Agency code (repeatable).")] = None,
 ) -> None:
-    """Add a user."""
+    """Add a user; the password is asked for when --password is not given."""
     from civicpulse.store.users import create_user
 
     db = open_store(load_settings())

@@ -15,6 +15,8 @@ app = typer.Typer(help="CivicPulse: hear citizens at scale.", no_args_is_help=Tr
 
 err = Console(stderr=True)
 
+LOADING_MODELS = "loading the analysis models (the first batch takes longer) ..."
+
 
 def load_settings() -> Settings:
     """The settings from the environment; exit 2 with the reason when they are not valid."""

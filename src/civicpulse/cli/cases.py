@@ -109,7 +109,7 @@ def agencies_export(
         str | None, typer.Option("--format", help="toml or csv (default: the file's suffix).")
     ] = None,
 ) -> None:
-    """Write the whole directory to a file that ``agencies import`` reads back."""
+    """Write the whole directory to a file that "agencies import" reads back."""
     from civicpulse.atomic import atomic_output
     from civicpulse.cases.directory import export_agencies
     from civicpulse.cases.service import load_directory

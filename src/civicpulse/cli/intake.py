@@ -24,6 +24,13 @@ def ingest(
         Path | None, typer.Option(help="Write rejected rows (file, line, reason) to this CSV.")
     ] = None,
     actor: Annotated[str | None, typer.Option(help="Who imports, for the audit log.")] = None,
+    shift_dates_to_today: Annotated[
+        bool,
+        typer.Option(
+            help="Move every row's time by the same whole number of days so that the latest falls in "
+            "the last 24 hours (demo data; order, weekdays and hours kept)."
+        ),
+    ] = False,
 ) -> None:
     """Import files; good rows are stored, bad rows are reported with their line and reason.
 
@@ -31,7 +38,7 @@ def ingest(
     """
     import getpass
 
-    from civicpulse.intake.files import ColumnMapping, import_files
+    from civicpulse.intake.files import ColumnMapping, import_files, shift_to_now
 
     settings = load_settings()
     db = open_store(settings)
@@ -43,6 +50,9 @@ def ingest(
             actor = f"cli:{getpass.getuser()}"
         except (KeyError, OSError):
             actor = "cli:import"
+    shift = shift_to_now(settings, files, mapping=mapping) if shift_dates_to_today else None
+    if shift:
+        err.print(f"dates shifted by {shift.days} days")
     try:
         report = import_files(
             db,
@@ -53,6 +63,7 @@ def ingest(
             rejects_path=rejects,
             console=err,
             actor=actor,
+            shift=shift,
         )
     except CivicPulseError as exc:
         raise fail(exc) from exc

@@ -47,7 +47,7 @@ def backup(
 
 @app.command()
 def restore(
-    file: Annotated[Path, typer.Argument(help="A backup written by `civicpulse backup`.")],
+    file: Annotated[Path, typer.Argument(help="A backup written by civicpulse backup.")],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Replace the database without asking.")] = False,
 ) -> None:
     """Replace the configured database with the backup FILE, then upgrade its schema.

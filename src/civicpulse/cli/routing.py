@@ -61,9 +61,9 @@ def route(
 ) -> None:
     """Route a backlog with a router learned from past assignments; stores nothing.
 
-    Each output line is the input line plus ``agency``, ``confidence`` and ``alternatives`` (the top
+    Each output line is the input line plus agency, confidence and alternatives (the top
     3 agencies with their confidence). Bad lines are refused with their number and reason.
-    ``--output`` is replaced only when the run succeeds.
+    --output is replaced only when the run succeeds.
     """
     from civicpulse.analysis.features import embedder_for
     from civicpulse.analysis.routing import train_router

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from civicpulse.cli.base import app, err, fail, load_settings, open_store
+from civicpulse.cli.base import LOADING_MODELS, app, err, fail, load_settings, open_store
 from civicpulse.domain import Role
 from civicpulse.errors import CivicPulseError
 
@@ -93,6 +93,7 @@ def worker(
     except CivicPulseError as exc:
         raise fail(exc) from exc
     runtime = Runtime(settings, db)
+    err.print(LOADING_MODELS)
     if drain:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 

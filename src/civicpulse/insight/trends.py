@@ -38,13 +38,18 @@ def next_bucket(start: date, unit: Unit) -> date:
     return start + timedelta(days=1)
 
 
-def trend_buckets(trend: Mapping[str, float]) -> tuple[Unit, list[date]]:
+def trend_buckets(
+    trend: Mapping[str, float], first: date | None = None, last: date | None = None
+) -> tuple[Unit, list[date]]:
     """The unit (day, week or month: the finest that needs at most ``MAX_POINTS`` buckets, else
-    month) and the buckets spanning a trend from its first day to its last, empty ones included."""
+    month) and the buckets spanning ``first`` to ``last`` (by default the trend's first and last
+    day), empty ones included."""
     days = [date.fromisoformat(day) for day in trend]
     if not days:
         return "day", []
-    first, last = min(days), max(days)
+    first, last = first or min(days), last or max(days)
+    if first > last:
+        return "day", []
     span = (last - first).days + 1
     unit: Unit = "day" if span <= MAX_POINTS else "week" if span <= MAX_POINTS * 7 else "month"
     buckets, at = [], bucket_start(first, unit)
@@ -54,13 +59,18 @@ def trend_buckets(trend: Mapping[str, float]) -> tuple[Unit, list[date]]:
     return unit, buckets
 
 
-def bucketed(trend: Mapping[str, float]) -> Bucketed | None:
-    """A trend (ISO day -> weight) summed per bucket of :func:`trend_buckets`; ``None`` when empty."""
-    unit, starts = trend_buckets(trend)
+def bucketed(
+    trend: Mapping[str, float], first: date | None = None, last: date | None = None
+) -> Bucketed | None:
+    """A trend (ISO day -> weight) summed per bucket of :func:`trend_buckets` between ``first`` and
+    ``last`` (days outside left out); ``None`` when empty."""
+    unit, starts = trend_buckets(trend, first, last)
     if not starts:
         return None
     position = {start: i for i, start in enumerate(starts)}
     values = [0.0] * len(starts)
     for day, weight in trend.items():
-        values[position[bucket_start(date.fromisoformat(day), unit)]] += weight
+        at = bucket_start(date.fromisoformat(day), unit)
+        if at in position:
+            values[position[at]] += weight
     return Bucketed(unit, starts, values)

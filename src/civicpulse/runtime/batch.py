@@ -72,6 +72,7 @@ def analyze_files(
                         locality=e.locality,
                         source_id=e.source_id,
                         attachment_names=tuple(a.filename for a in e.attachments),
+                        received_at=e.received_at,
                     )
                     for i, e in enumerate(batch)
                     if isinstance(e, SubmissionIn)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from civicpulse.analysis.base import AnalysisItem
 from civicpulse.analysis.pipeline import Pipeline
-from civicpulse.annotations import StageOutput
+from civicpulse.annotations import PiiOut, StageOutput
 from civicpulse.insight.base import AnalysedBatch, OnAnalysed
 from civicpulse.runtime.hooks import analysed_hooks
 from civicpulse.runtime.savers import save_private
@@ -20,6 +20,7 @@ from civicpulse.settings import Settings
 from civicpulse.store.contacts import ContactCipher
 from civicpulse.store.db import Database
 from civicpulse.store.jobs import ClaimedJob, claim_jobs, fail_job, finish_job
+from civicpulse.store.search_text import store_folded_redaction
 from civicpulse.store.tables import AnnotationRow, EventRow, SubmissionRow, utcnow
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ class Worker:
                     SubmissionRow.locality,
                     SubmissionRow.source_id,
                     SubmissionRow.attachments,
+                    SubmissionRow.received_at,
                 ).where(SubmissionRow.id.in_([job.submission_id for job in jobs]))
             ).all()
         items = [
@@ -76,6 +78,7 @@ class Worker:
                 locality=r.locality,
                 source_id=r.source_id,
                 attachment_names=tuple(a.get("filename", "") for a in r.attachments or ()),
+                received_at=r.received_at,
             )
             for r in rows
         ]
@@ -135,6 +138,8 @@ class Worker:
                     )
                 else:  # a re-analysis replaces the stage's earlier output
                     existing.data, existing.created_at = data, now
+                if isinstance(output, PiiOut):
+                    store_folded_redaction(session, job.submission_id, output.redacted_text)
             session.add(
                 EventRow(
                     submission_id=job.submission_id,

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
-from civicpulse.annotations import PII_TEXT, TOPIC_REVIEW, PiiOut, TopicOut, stored_redacted_text
+from civicpulse.annotations import TOPIC_REVIEW, PiiOut, PlacesOut, TopicOut, UrgencyOut, stored_redacted_text
 from civicpulse.domain import (
     Accepted,
     AnalysisState,
@@ -25,10 +27,12 @@ from civicpulse.domain import (
 )
 from civicpulse.errors import BadRequest, NotFound
 from civicpulse.store import bulk
-from civicpulse.store.cases import case_summaries
+from civicpulse.store.cases import RUNNING, case_summaries
 from civicpulse.store.contacts import ContactCipher
 from civicpulse.store.labels import current_labels
-from civicpulse.store.tables import AnnotationRow, LabelRow, SubmissionRow, utcnow
+from civicpulse.store.search_text import matching, store_folded_texts
+from civicpulse.store.tables import AnnotationRow, CaseMemberRow, CaseRow, LabelRow, SubmissionRow, utcnow
+from civicpulse.store.themes import stored_theme_members
 from civicpulse.store.tracking import new_tracking_codes
 from civicpulse.textkit.fingerprint import content_hash
 
@@ -105,6 +109,9 @@ def accept_submissions(
         if outcomes[key].created and _has_contact(item)
     ]
     bulk.insert_contacts(session, contacts, now)
+    store_folded_texts(
+        session, [(outcomes[key].id, item.text) for key, item in firsts.items() if outcomes[key].created]
+    )
     results: list[Accepted] = []
     answered: set[str] = set()
     for key in keys:
@@ -186,6 +193,23 @@ def get_by_tracking_code(session: Session, code: str) -> SubmissionRow:
     return row
 
 
+class Sort(StrEnum):
+    """Orders of a submission list: ``id`` (import order, the API's), the time the citizen sent it
+    (newest first), urgency (highest first) or the case's due date (soonest first); ties newest id first."""
+
+    id = "id"
+    received = "received"
+    urgency = "urgency"
+    due = "due"
+
+
+class Due(StrEnum):
+    """Filters on the case's clock: past its deadline, or within its warning time."""
+
+    overdue = "overdue"
+    soon = "soon"
+
+
 @dataclass(frozen=True)
 class SubmissionFilter:
     """What the inbox and the list API filter on."""
@@ -198,6 +222,13 @@ class SubmissionFilter:
     agencies: tuple[str, ...] | None = None  # None: every agency; a tuple limits to those
     review: bool = False  # only those whose topic the model was unsure of and no analyst has set
     search_raw: bool = False  # ``text`` searches the raw text (admins); else the redacted text
+    topic: str | None = None  # the analyst's topic when corrected, else the model's
+    province: str | None = None  # the province code the ``places`` stage found
+    agency: str | None = None
+    min_urgency: float | None = None
+    due: Due | None = None
+    theme: int | None = None  # the members of this theme in its latest stored run
+    now: datetime | None = None  # the clock of ``due`` (now when unset)
 
     def apply(self, query: Select[Any]) -> Select[Any]:
         """The query narrowed by every filter that is set."""
@@ -209,23 +240,62 @@ class SubmissionFilter:
             query = query.where(SubmissionRow.received_at >= self.since)
         if self.until:
             query = query.where(SubmissionRow.received_at < self.until)
-        if self.text and self.search_raw:
-            query = query.where(SubmissionRow.text.icontains(self.text, autoescape=True))
-        elif self.text:  # nobody can probe raw text for personal data they may not see
-            redacted = AnnotationRow.data[PII_TEXT].as_string()
-            matching = select(AnnotationRow.submission_id).where(
-                AnnotationRow.stage == PiiOut.stage, redacted.icontains(self.text, autoescape=True)
-            )
-            query = query.where(SubmissionRow.id.in_(matching))
+        if self.text:  # folded on both sides; only admins search the raw text (it may hold personal data)
+            query = query.where(SubmissionRow.id.in_(matching(self.text, raw=self.search_raw)))
         if self.agencies is not None:
             query = query.where(SubmissionRow.agency.in_(self.agencies))
+        if self.agency:
+            query = query.where(SubmissionRow.agency == self.agency)
         if self.review:
-            unsure = select(AnnotationRow.submission_id).where(
-                AnnotationRow.stage == TopicOut.stage, AnnotationRow.data[TOPIC_REVIEW].as_boolean().is_(True)
+            unsure = _stage_ids(TopicOut.stage, AnnotationRow.data[TOPIC_REVIEW].as_boolean().is_(True))
+            query = query.where(SubmissionRow.id.in_(unsure), SubmissionRow.id.not_in(_topic_labelled()))
+        if self.topic:
+            modelled = _stage_ids(TopicOut.stage, AnnotationRow.data["code"].as_string() == self.topic)
+            labelled = select(LabelRow.submission_id).where(
+                LabelRow.id.in_(_latest_topic_labels()), LabelRow.value == self.topic
             )
-            labelled = select(LabelRow.submission_id).where(LabelRow.task == "topic")
-            query = query.where(SubmissionRow.id.in_(unsure), SubmissionRow.id.not_in(labelled))
+            query = query.where(
+                or_(
+                    and_(SubmissionRow.id.in_(modelled), SubmissionRow.id.not_in(_topic_labelled())),
+                    SubmissionRow.id.in_(labelled),
+                )
+            )
+        if self.province:
+            code = AnnotationRow.data[("province", "code")].as_string()
+            query = query.where(SubmissionRow.id.in_(_stage_ids(PlacesOut.stage, code == self.province)))
+        if self.min_urgency is not None:
+            score = AnnotationRow.data["score"].as_float()
+            query = query.where(SubmissionRow.id.in_(_stage_ids(UrgencyOut.stage, score >= self.min_urgency)))
+        if self.due is not None:
+            query = query.where(SubmissionRow.id.in_(self._due_ids()))
+        if self.theme is not None:
+            query = query.where(SubmissionRow.id.in_(stored_theme_members(self.theme)))
         return query
+
+    def _due_ids(self) -> Select[Any]:
+        now = self.now or utcnow()
+        clock = (
+            CaseRow.due_at < now
+            if self.due == Due.overdue
+            else and_(CaseRow.warn_at <= now, CaseRow.due_at >= now)
+        )
+        return (
+            select(CaseMemberRow.submission_id)
+            .join(CaseRow, CaseRow.id == CaseMemberRow.case_id)
+            .where(CaseRow.state.in_(RUNNING), clock)
+        )
+
+
+def _stage_ids(stage: str, condition: ColumnElement[bool]) -> Select[Any]:
+    return select(AnnotationRow.submission_id).where(AnnotationRow.stage == stage, condition)
+
+
+def _topic_labelled() -> Select[Any]:
+    return select(LabelRow.submission_id).where(LabelRow.task == "topic")
+
+
+def _latest_topic_labels() -> Select[Any]:
+    return select(func.max(LabelRow.id)).where(LabelRow.task == "topic").group_by(LabelRow.submission_id)
 
 
 def encode_cursor(last_id: int) -> str:
@@ -233,28 +303,105 @@ def encode_cursor(last_id: int) -> str:
     return base64.urlsafe_b64encode(f"v1:{last_id}".encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> int:
-    """The id a cursor points after; a malformed cursor is a ``BadRequest``."""
+def _decode(cursor: str) -> tuple[str, str]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         version, value = base64.urlsafe_b64decode(padded.encode()).decode().split(":", 1)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest("cursor is malformed; pass the next_cursor of a previous page") from exc
+    return version, value
+
+
+def decode_cursor(cursor: str) -> int:
+    """The id a cursor points after; a malformed cursor is a ``BadRequest``."""
+    version, value = _decode(cursor)
+    try:
         if version != "v1":
             raise ValueError(version)
         return int(value)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except ValueError as exc:
         raise BadRequest("cursor is malformed; pass the next_cursor of a previous page") from exc
 
 
-def list_submissions(
-    session: Session, filters: SubmissionFilter, *, limit: int = 50, cursor: str | None = None
-) -> SubmissionPage:
-    """Newest first, ``limit`` at a time, with the cursor of the next page."""
-    query = filters.apply(select(SubmissionRow)).order_by(SubmissionRow.id.desc())
+def _encode_keyed(sort: Sort, key: datetime | float | None, last_id: int) -> str:
+    value = key.isoformat() if isinstance(key, datetime) else key
+    raw = "v2:" + json.dumps([sort.value, value, last_id])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_keyed(cursor: str, sort: Sort) -> tuple[datetime | float | None, int]:
+    version, value = _decode(cursor)
+    try:
+        name, key, last_id = json.loads(value) if version == "v2" else (None, None, None)
+        if name != sort.value or not isinstance(last_id, int):
+            raise ValueError(value)
+        if key is None:
+            return None, last_id
+        return (datetime.fromisoformat(key) if sort != Sort.urgency else float(key)), last_id
+    except (ValueError, TypeError) as exc:
+        raise BadRequest("cursor is malformed or from another sort; start again from the first page") from exc
+
+
+def _sorted(query: Select[Any], sort: Sort) -> tuple[Select[Any], Any, bool]:
+    """The query with what it sorts on joined, the sort key and whether it runs highest first."""
+    if sort == Sort.urgency:
+        urgency = aliased(AnnotationRow)
+        query = query.outerjoin(
+            urgency, and_(urgency.submission_id == SubmissionRow.id, urgency.stage == UrgencyOut.stage)
+        )
+        return query, urgency.data["score"].as_float(), True
+    if sort == Sort.due:
+        query = query.outerjoin(CaseMemberRow, CaseMemberRow.submission_id == SubmissionRow.id).outerjoin(
+            CaseRow, CaseRow.id == CaseMemberRow.case_id
+        )
+        return query, CaseRow.due_at, False
+    return query, SubmissionRow.received_at, True
+
+
+def _keyed_page(
+    session: Session, filters: SubmissionFilter, sort: Sort, limit: int, cursor: str | None
+) -> tuple[list[SubmissionRow], str | None]:
+    query, key, descending = _sorted(filters.apply(select(SubmissionRow)), sort)
+    query = query.add_columns(key).order_by(key.is_(None), key.desc() if descending else key.asc())
+    query = query.order_by(SubmissionRow.id.desc())
     if cursor:
-        query = query.where(SubmissionRow.id < decode_cursor(cursor))
-    rows = list(session.scalars(query.limit(limit + 1)))
-    more = len(rows) > limit
-    rows = rows[:limit]
+        last_key, last_id = _decode_keyed(cursor, sort)
+        if last_key is None:
+            query = query.where(key.is_(None), SubmissionRow.id < last_id)
+        else:
+            after = key < last_key if descending else key > last_key
+            query = query.where(or_(key.is_(None), after, and_(key == last_key, SubmissionRow.id < last_id)))
+    found = session.execute(query.limit(limit + 1)).all()
+    rows = [row[0] for row in found[:limit]]
+    more = len(found) > limit
+    last = found[limit - 1] if more else None
+    return rows, _encode_keyed(sort, last[-1], last[0].id) if last is not None else None
+
+
+def list_submissions(
+    session: Session,
+    filters: SubmissionFilter,
+    *,
+    limit: int = 50,
+    cursor: str | None = None,
+    sort: Sort = Sort.id,
+) -> SubmissionPage:
+    """``limit`` submissions in ``sort`` order (newest id first by default), with the next page's cursor."""
+    if sort == Sort.id:
+        query = filters.apply(select(SubmissionRow)).order_by(SubmissionRow.id.desc())
+        if cursor:
+            query = query.where(SubmissionRow.id < decode_cursor(cursor))
+        rows = list(session.scalars(query.limit(limit + 1)))
+        more = len(rows) > limit
+        rows = rows[:limit]
+        next_cursor = encode_cursor(rows[-1].id) if more and rows else None
+    else:
+        rows, next_cursor = _keyed_page(session, filters, sort, limit, cursor)
+    return SubmissionPage(items=with_annotations(session, rows), next_cursor=next_cursor)
+
+
+def with_annotations(session: Session, rows: Sequence[SubmissionRow]) -> list[SubmissionOut]:
+    """Stored submissions with their annotations and cases, in the same order."""
     by_submission: dict[int, list[AnnotationRow]] = {}
     if rows:
         annotations = session.scalars(
@@ -262,13 +409,26 @@ def list_submissions(
         )
         for annotation in annotations:
             by_submission.setdefault(annotation.submission_id, []).append(annotation)
-    cases = case_summaries(session, [r.id for r in rows])
-    return SubmissionPage(
-        items=[
-            to_out(r, by_submission.get(r.id, ())).model_copy(update={"case": cases.get(r.id)}) for r in rows
-        ],
-        next_cursor=encode_cursor(rows[-1].id) if more and rows else None,
-    )
+    ids = [r.id for r in rows]
+    cases, labels = case_summaries(session, ids), current_labels(session, ids)
+    return [
+        to_out(r, by_submission.get(r.id, ())).model_copy(
+            update={"case": cases.get(r.id), "corrections": labels.get(r.id, {})}
+        )
+        for r in rows
+    ]
+
+
+def known_provinces(session: Session) -> list[tuple[str, str]]:
+    """``(code, name)`` of the provinces the ``places`` stage found in any submission, by name."""
+    code = AnnotationRow.data[("province", "code")].as_string()
+    name = AnnotationRow.data[("province", "name")].as_string()
+    rows = session.execute(
+        select(code, func.max(name))
+        .where(AnnotationRow.stage == PlacesOut.stage, code.is_not(None))
+        .group_by(code)
+    ).all()
+    return sorted(((c, n or c) for c, n in rows), key=lambda pair: pair[1])
 
 
 def count_submissions(session: Session, filters: SubmissionFilter) -> int:

@@ -7,11 +7,12 @@ recomputation, so that analysts' work survives it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, Select, String, Text, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from civicpulse.store.tables import Base, Id, UtcDateTime, utcnow
 
@@ -75,3 +76,19 @@ class ThemeDecisionRow(Base):
     children: Mapped[list[int] | None] = mapped_column(JSON)
     actor: Mapped[str] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+def stored_theme_members(theme_id: int) -> Select[Any]:
+    """The submission ids of a theme in the latest stored run that has it (none when unstored)."""
+    latest = select(func.max(ThemeMemberRow.run_id)).where(ThemeMemberRow.theme_id == theme_id)
+    return select(ThemeMemberRow.submission_id).where(
+        ThemeMemberRow.theme_id == theme_id, ThemeMemberRow.run_id == latest.scalar_subquery()
+    )
+
+
+def stored_theme_ids(session: Session, theme_ids: Sequence[int]) -> set[int]:
+    """Those of ``theme_ids`` that some stored run has members of."""
+    if not theme_ids:
+        return set()
+    found = select(ThemeMemberRow.theme_id).where(ThemeMemberRow.theme_id.in_(list(theme_ids))).distinct()
+    return set(session.scalars(found))

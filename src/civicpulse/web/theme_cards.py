@@ -5,7 +5,7 @@ render the same ``_theme.html`` macros."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,8 @@ from civicpulse.web.i18n import LANGUAGES, Translator
 
 STATIC_DIR = Path(__file__).parent / "static"
 TOP_PLACES = 3
+EARLY_SHARE = 0.05
+RISING = 0.5  # a theme whose last week grew by half or more is marked rising
 SPARK_WIDTH, SPARK_HEIGHT = 160, 36
 
 
@@ -27,6 +29,14 @@ class Share:
 
     name: str
     percent: float
+
+
+@dataclass(frozen=True)
+class Count:
+    """Items of one kind, shown as "< k" when fewer than k."""
+
+    name: str
+    shown: str
 
 
 @dataclass(frozen=True)
@@ -49,17 +59,41 @@ class ThemeCard:
     theme: ThemeOut
     width: float
     sentiment: list[Share]
-    places: list[Share]
+    places: list[Count]
     spark: Spark | None
+    rising: int  # percent growth of the last week when it is rising, else 0
 
 
 def _percent(share: float) -> float:
     return round(100 * share, 1)
 
 
-def sparkline(trend: dict[str, float]) -> Spark | None:
-    """SVG points of a trend over its own period, scaled to its peak."""
-    series = bucketed(trend)
+def slice_period(
+    trend: dict[str, float], since: datetime | None, until: datetime | None
+) -> tuple[date, date] | None:
+    """The days a theme's trend is drawn over: the slice's own period when it has one, else from
+    the day by which 5 % of the theme's items had come (so a few old items do not stretch the line
+    over years) to its last day."""
+    if not trend:
+        return None
+    days = sorted(trend)
+    last = (until - timedelta(microseconds=1)).date() if until else date.fromisoformat(days[-1])
+    if since:
+        return since.date(), last
+    total, running = sum(trend.values()) or 1.0, 0.0
+    for day in days:
+        running += trend[day]
+        if running >= EARLY_SHARE * total:
+            return date.fromisoformat(day), last
+    return date.fromisoformat(days[0]), last
+
+
+def sparkline(
+    trend: dict[str, float], since: datetime | None = None, until: datetime | None = None
+) -> Spark | None:
+    """SVG points of a trend over the slice's period (see :func:`slice_period`), scaled to its peak."""
+    period = slice_period(trend, since, until)
+    series = bucketed(trend, *period) if period else None
     if series is None:
         return None
     values = series.values * 2 if len(series.values) == 1 else series.values
@@ -81,14 +115,18 @@ def theme_cards(view: ThemesOut) -> list[ThemeCard]:
     cards = []
     for theme in view.themes:
         sentiment = [Share(label, _percent(theme.sentiment.get(label, 0.0))) for label in SENTIMENT_LABELS]
-        places = [Share(name, _percent(share)) for name, share in list(theme.places.items())[:TOP_PLACES]]
+        places = [
+            Count(name, str(n) if n >= view.k_anonymity else f"< {view.k_anonymity}")
+            for name, n in list(theme.place_counts.items())[:TOP_PLACES]
+        ]
         cards.append(
             ThemeCard(
                 theme=theme,
                 width=round(100 * theme.senders / widest, 1),
                 sentiment=[s for s in sentiment if s.percent > 0],
                 places=places,
-                spark=sparkline(theme.trend),
+                spark=sparkline(theme.trend, view.since, view.until),
+                rising=round(100 * theme.growth) if theme.growth >= RISING else 0,
             )
         )
     return cards

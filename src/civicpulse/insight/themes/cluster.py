@@ -1,7 +1,7 @@
 """Clustering of submission vectors into themes: over-cluster with k-means, then merge centroids.
 
-Steps (all seeded; the input is put in a canonical order by id first, so the result does not depend
-on the order items arrive in):
+Steps (all seeded; the input is put in a canonical order first, by a hash of the text, so the result
+depends neither on the order items arrive in nor on the ids a store gave them):
 
 1. centre the vectors (e5 vectors share a large common direction) and L2-normalise them; when the
    items' languages are given, remove the directions that tell the languages apart (the offsets of
@@ -32,6 +32,7 @@ on the order items arrive in):
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -232,6 +233,31 @@ def cluster(
         return _cluster(vectors, ids, weights, params, languages, texts)
 
 
+def canonical_order(ids: np.ndarray, texts: Sequence[str] | None) -> np.ndarray:
+    """Positions in a canonical order: by a hash of the text (ties by id) when texts are given, so
+    that the same submissions themed in two stores, where they got other ids, come out the same;
+    else by id."""
+    ids = np.asarray(ids)
+    if texts is None:
+        return np.argsort(ids, kind="stable")
+    keys = np.asarray(
+        [int.from_bytes(hashlib.blake2b(t.encode(), digest_size=8).digest(), "big") for t in texts],
+        dtype=np.uint64,
+    )
+    return np.lexsort((ids, keys))
+
+
+def _no_zero_rows(x: np.ndarray) -> np.ndarray:
+    """``x`` with rows that are all zero (items that sit exactly on the slice's mean, as when every
+    item says the same thing) set to one shared unit vector, which cosine distances need."""
+    zero = ~np.any(np.abs(x) > 1e-12, axis=1)
+    if zero.any():
+        x = x.copy()
+        x[zero] = 0.0
+        x[zero, 0] = 1.0
+    return x
+
+
 def _cluster(
     vectors: np.ndarray,
     ids: np.ndarray,
@@ -246,7 +272,7 @@ def _cluster(
     vectors = np.asarray(vectors, dtype=np.float32)
     n = len(vectors)
     w = np.ones(n, dtype=np.float64) if weights is None else np.asarray(weights, dtype=np.float64)
-    order = np.argsort(np.asarray(ids), kind="stable")
+    order = canonical_order(ids, texts)
     x0 = _unit(vectors[order])
     w0 = w[order]
     mean = (x0 * w0[:, None]).sum(axis=0) / max(w0.sum(), 1e-9)
@@ -264,6 +290,7 @@ def _cluster(
             x = _unit(np.hstack([x * np.sqrt(1 - p.word_weight), words * np.sqrt(p.word_weight)]))
     if p.smooth and max(3, p.smooth_min_items) <= n <= p.smooth_max_items:
         x = _smooth(x, p.smooth)
+    x = _no_zero_rows(x)
     if n < 3:
         labels = np.zeros(n, dtype=np.int64)
         return _finish(x, labels, w0, order, mean, components)

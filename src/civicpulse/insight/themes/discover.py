@@ -10,15 +10,20 @@ import numpy as np
 from civicpulse.errors import Unprocessable
 from civicpulse.insight.themes.cluster import UNASSIGNED, Clustering, ClusterParams, cluster
 from civicpulse.insight.themes.represent import (
+    Quote,
     Theme,
     ThemeItem,
+    best_excerpt,
+    growth,
+    mean_urgency,
     nearest_first,
+    place_counts,
     quotes_for,
     shares,
     summary_for,
     trend,
 )
-from civicpulse.insight.themes.words import content_words, ctfidf, label_of
+from civicpulse.insight.themes.words import PHRASE_SAMPLE, content_words, ctfidf, label_of, phrase_label
 
 # Keywords come from the words of the members nearest each centroid, each cut short: word
 # segmentation is the slow part of describing themes. 50 x 300 characters described 2,000 VNTC
@@ -26,6 +31,7 @@ from civicpulse.insight.themes.words import content_words, ctfidf, label_of
 KEYWORD_SAMPLE = 50
 KEYWORD_CHARS = 300
 KEYWORDS = 10
+EXCERPTS = 20  # members listed with an excerpt under "see members"
 
 
 @dataclass
@@ -91,17 +97,20 @@ def describe_groups(
         docs[t] = [content_words(items[r].text[:KEYWORD_CHARS]) for r in near]
         doc_weights[t] = [items[r].weight for r in near]
     ranked = ctfidf(docs, doc_weights)
+    end = max((item.received_at for item in items if item.received_at), default=None)
     themes: dict[int, Theme] = {}
     for t in orders:
         members = [items[r] for r in groups[t]]
         top = dict(ranked[t][:KEYWORDS])
         keywords = list(top)
         w = [m.weight for m in members]
+        near = [items[groups[t][i]].text[:KEYWORD_CHARS] for i in orders[t][:PHRASE_SAMPLE]]
+        counts, with_place = place_counts(members)
         themes[t] = Theme(
             index=t,
             member_ids=sorted(m.id for m in members),
             keywords=keywords,
-            label=label_of(keywords),
+            label=phrase_label(near, top) or label_of(keywords),
             quotes=quotes_for(members, orders[t], top),
             summary=summary_for(members, orders[t][:20], top),
             senders=len({m.sender_key() for m in members}),
@@ -109,6 +118,11 @@ def describe_groups(
             sentiment=shares([m.sentiment for m in members], w),
             places=shares([m.province for m in members], w),
             trend=trend(members),
+            place_counts=counts,
+            with_place=with_place,
+            urgency=mean_urgency(members),
+            growth=growth(members, end),
+            excerpts=[Quote(members[i].id, best_excerpt(members[i].text, top)) for i in orders[t][:EXCERPTS]],
         )
     return themes
 

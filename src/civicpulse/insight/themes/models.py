@@ -51,7 +51,14 @@ class ThemeOut(_Strict):
     member_ids: list[int]
     sentiment: dict[str, float]
     places: dict[str, float]
+    place_counts: dict[str, int]
+    with_place: int
     trend: dict[str, float]
+    urgency: float
+    growth: float
+    attention: float
+    excerpts: list[QuoteOut]
+    stored: bool = False  # a stored run has this theme: the inbox can filter on it
     generated: GeneratedText | None = None
 
 

@@ -10,12 +10,18 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*", re.UNICODE)
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
 MAX_QUOTE = 240
+MMR_POOL = 50  # the best-scored candidate sentences that maximal marginal relevance chooses among
+MMR_LAMBDA = 0.6  # relevance against novelty
+REPEATED = 0.6  # two excerpts sharing this share of their words say the same thing
+GROWTH_CAP = 3.0  # growth counts for attention up to +300 %
+WEEK = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,7 @@ class ThemeItem:
     topic: str | None = None
     weight: float = 1.0
     language: str | None = None  # ISO 639-1 code from the language stage, when known
+    urgency: float | None = None  # the urgency stage's 0-1 score
 
     def sender_key(self) -> str:
         """Who sent it; an anonymous submission counts as a sender of its own."""
@@ -60,6 +67,16 @@ class Theme:
     sentiment: dict[str, float] = field(default_factory=dict)
     places: dict[str, float] = field(default_factory=dict)
     trend: dict[str, float] = field(default_factory=dict)
+    place_counts: dict[str, int] = field(default_factory=dict)  # members naming each place
+    with_place: int = 0  # members that name a place at all
+    urgency: float = 0.0  # mean urgency of the members
+    growth: float = 0.0  # last week against the week before, relative (0.5 = +50 %)
+    excerpts: list[Quote] = field(default_factory=list)  # the members nearest the centroid
+
+    @property
+    def attention(self) -> float:
+        """How much a theme asks for attention: distinct senders, weighted up by urgency and growth."""
+        return round(self.senders * (1 + self.urgency) * (1 + min(max(self.growth, 0.0), GROWTH_CAP)), 3)
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
@@ -101,26 +118,36 @@ def quotes_for(
 ) -> list[Quote]:
     """Up to ``count`` distinct excerpts of the members in ``order`` (nearest the centroid first)."""
     found: list[Quote] = []
-    seen: set[str] = set()
+    seen: list[frozenset[str]] = []
     for i in order:
         item = members[i]
         excerpt = best_excerpt(item.text, keywords).strip()
-        key = excerpt.lower()
-        if len(excerpt) < 3 or key in seen:
+        words = _words(excerpt)
+        if len(excerpt) < 3 or any(overlap(words, other) >= REPEATED for other in seen):
             continue
-        seen.add(key)
+        seen.append(words)
         found.append(Quote(item.id, excerpt))
         if len(found) == count:
             break
     return found
 
 
+def _words(text: str) -> frozenset[str]:
+    return frozenset(_WORD.findall(text.lower()))
+
+
+def overlap(a: frozenset[str], b: frozenset[str]) -> float:
+    """Jaccard index of two word sets."""
+    return len(a & b) / len(a | b) if a or b else 1.0
+
+
 def summary_for(
     members: Sequence[ThemeItem], order: Sequence[int], keywords: dict[str, float], count: int = 3
 ) -> list[Quote]:
-    """An extractive summary: the ``count`` most central sentences (keyword weight per word) of the
-    nearest members, in the order of their members' closeness."""
-    candidates: list[tuple[float, int, int, str]] = []
+    """An extractive summary: ``count`` sentences of the nearest members chosen by maximal marginal
+    relevance (keyword weight per word, less the overlap with a sentence already chosen), so no
+    sentence is said twice; shown in the order of their members' closeness."""
+    candidates: list[tuple[float, int, int, str, frozenset[str]]] = []
     for rank, i in enumerate(order):
         item = members[i]
         for start, end in sentences(item.text):
@@ -128,17 +155,24 @@ def summary_for(
             words = max(len(sentence.split()), 1)
             if words < 4:
                 continue
-            candidates.append((_score(sentence, keywords) / words**0.5, rank, item.id, sentence))
-    chosen: list[tuple[int, Quote]] = []
-    seen: set[str] = set()
-    for _, rank, sid, sentence in sorted(candidates, key=lambda c: (-c[0], c[1], c[3])):
-        if sentence.lower() in seen:
+            score = _score(sentence, keywords) / words**0.5
+            candidates.append((score, rank, item.id, sentence, _words(sentence)))
+    candidates.sort(key=lambda c: (-c[0], c[1], c[3]))
+    top = max((c[0] for c in candidates), default=0.0) or 1.0
+    chosen: list[tuple[float, int, int, str, frozenset[str]]] = []
+    pool = candidates[:MMR_POOL]
+    while pool and len(chosen) < count:
+
+        def gain(c: tuple[float, int, int, str, frozenset[str]]) -> float:
+            redundancy = max((overlap(c[4], other[4]) for other in chosen), default=0.0)
+            return MMR_LAMBDA * c[0] / top - (1 - MMR_LAMBDA) * redundancy
+
+        best = max(pool, key=lambda c: (gain(c), -c[1], c[3]))
+        pool.remove(best)
+        if any(overlap(best[4], other[4]) >= REPEATED for other in chosen):
             continue
-        seen.add(sentence.lower())
-        chosen.append((rank, Quote(sid, sentence)))
-        if len(chosen) == count:
-            break
-    return [quote for _, quote in sorted(chosen, key=lambda c: c[0])]
+        chosen.append(best)
+    return [Quote(c[2], c[3]) for c in sorted(chosen, key=lambda c: (c[1], c[3]))]
 
 
 def shares(values: Sequence[str | None], weights: Sequence[float]) -> dict[str, float]:
@@ -168,3 +202,26 @@ def nearest_first(projected: np.ndarray, centroid: np.ndarray, ids: Sequence[int
     """Member positions by decreasing cosine to the centroid (ties by id)."""
     sims = projected @ centroid
     return sorted(range(len(ids)), key=lambda i: (-float(sims[i]), ids[i]))
+
+
+def place_counts(members: Sequence[ThemeItem]) -> tuple[dict[str, int], int]:
+    """Members naming each place (most first), and how many name a place at all."""
+    counter = Counter(item.province for item in members if item.province)
+    ranked = dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
+    return ranked, sum(counter.values())
+
+
+def growth(members: Sequence[ThemeItem], end: datetime | None) -> float:
+    """Weighted members of the week before ``end`` against the week before that, as a relative
+    change (with one added to both, so a handful of items does not read as a surge)."""
+    if end is None:
+        return 0.0
+    recent = sum(m.weight for m in members if m.received_at and end - WEEK < m.received_at <= end)
+    before = sum(m.weight for m in members if m.received_at and end - 2 * WEEK < m.received_at <= end - WEEK)
+    return round((recent + 1) / (before + 1) - 1, 3)
+
+
+def mean_urgency(members: Sequence[ThemeItem]) -> float:
+    """Mean urgency score of the members that have one."""
+    scores = [m.urgency for m in members if m.urgency is not None]
+    return round(sum(scores) / len(scores), 3) if scores else 0.0

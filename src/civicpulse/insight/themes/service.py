@@ -30,7 +30,7 @@ from civicpulse.insight.themes.slices import ThemeSlice, load_slice
 from civicpulse.llm import ChatClient
 from civicpulse.settings import Settings
 from civicpulse.store.tables import utcnow
-from civicpulse.store.themes import ThemeMemberRow, ThemeRow, ThemeRunRow
+from civicpulse.store.themes import ThemeMemberRow, ThemeRow, ThemeRunRow, stored_theme_ids
 from civicpulse.store.vectors import load_vectors
 
 MATCH_JACCARD = 0.5
@@ -142,9 +142,10 @@ def _view(
     else:
         described = describe_groups(c.items, c.projected, part.groups)
     written = _generated(session, list(described))
+    stored = stored_theme_ids(session, list(described))
     shown: list[ThemeOut] = []
     suppressed = 0
-    for tid, theme in sorted(described.items(), key=lambda kv: (-kv[1].weight, kv[0])):
+    for tid, theme in sorted(described.items(), key=lambda kv: (-kv[1].attention, -kv[1].weight, kv[0])):
         if theme.senders < k_anonymity:
             suppressed += 1
             continue
@@ -167,7 +168,14 @@ def _view(
                 member_ids=theme.member_ids,
                 sentiment=theme.sentiment,
                 places=theme.places,
+                place_counts=theme.place_counts,
+                with_place=theme.with_place,
                 trend=theme.trend,
+                urgency=theme.urgency,
+                growth=theme.growth,
+                attention=theme.attention,
+                excerpts=[QuoteOut(submission_id=q.submission_id, text=q.text) for q in theme.excerpts],
+                stored=tid in stored,
                 generated=GeneratedText.model_validate(written[tid]) if tid in written else None,
             )
         )

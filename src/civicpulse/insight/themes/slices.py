@@ -16,6 +16,7 @@ from civicpulse.annotations import (
     SentimentOut,
     StageOutput,
     TopicOut,
+    UrgencyOut,
     output_of,
     parse_stored,
 )
@@ -26,7 +27,7 @@ from civicpulse.store.labels import current_labels
 from civicpulse.store.tables import AnnotationRow, SubmissionRow
 from civicpulse.store.vectors import load_vectors, stored_models
 
-_STAGES = tuple(model.stage for model in (PiiOut, TopicOut, SentimentOut, PlacesOut, LanguageOut))
+_STAGES = tuple(model.stage for model in (PiiOut, TopicOut, SentimentOut, PlacesOut, LanguageOut, UrgencyOut))
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ def load_slice(
                 province.name if province else None,
                 topic,
                 language=language.language if language else None,
+                urgency=urgency.score if (urgency := output_of(out, UrgencyOut)) else None,
             )
         )
     models = stored_models(session)
