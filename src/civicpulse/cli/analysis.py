@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from civicpulse.atomic import atomic_output
-from civicpulse.cli.base import app, cannot_write, err, fail, load_settings, open_store
+from civicpulse.cli.base import LOADING_MODELS, app, cannot_write, err, fail, load_settings, open_store
 from civicpulse.errors import CivicPulseError
 from civicpulse.settings import Settings
 
@@ -22,37 +24,109 @@ if TYPE_CHECKING:
 
 @app.command()
 def analyze(
-    files: Annotated[list[Path], typer.Argument(help="CSV, TSV, XLSX, JSONL, .eml or mbox files.")],
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(help="CSV, TSV, XLSX, JSONL, Parquet (Ray), .eml or mbox files; none: the store."),
+    ] = None,
     output: Annotated[Path | None, typer.Option(help="JSONL file to write (default: stdout).")] = None,
     stages: Annotated[
         str | None, typer.Option(help="Comma-separated stages (default: the configured ones).")
     ] = None,
     text_column: Annotated[str | None, typer.Option(help="Column holding the text.")] = None,
     batch_size: Annotated[int, typer.Option(help="Items per batch.")] = 256,
+    engine: Annotated[str, typer.Option(help="local or ray (pip install 'civicpulse[ray]').")] = "local",
+    address: Annotated[
+        str | None, typer.Option(help='Ray cluster to join ("auto": the one "ray start" started here).')
+    ] = None,
 ) -> None:
     """Analyse files with the worker's stages and write one JSON line per record; stores nothing.
+    Without files: analyse the stored submissions waiting for analysis and store the results.
 
-    ``--output`` is replaced only when the analysis succeeds; on failure the old file stays as it was.
+    --output is replaced only when the analysis succeeds; on failure the old file stays as it was.
     """
     from civicpulse.intake.files import ColumnMapping
     from civicpulse.runtime.batch import analyze_files
 
-    settings = load_settings()
-    if stages:
-        settings = settings.model_copy(update={"stages": [s.strip() for s in stages.split(",") if s.strip()]})
+    settings = _with_stages(load_settings(), stages)
+    check_engine(engine, address)
+    if not files:
+        _analyze_store(settings, "queued", engine, address)
+        return
+    run = analyze_files
+    if engine == "ray":
+        from civicpulse.runtime.ray_engine import analyze_files_ray
+
+        run = functools.partial(analyze_files_ray, address=address)
     mapping = ColumnMapping(text=text_column)
+    err.print(LOADING_MODELS)
     try:
         if output is None:
-            report = analyze_files(settings, files, sys.stdout, mapping=mapping, batch_size=batch_size)
+            report = run(settings, files, sys.stdout, mapping=mapping, batch_size=batch_size)
         else:
             with atomic_output(output) as partial, partial.open("w", encoding="utf-8") as handle:
-                report = analyze_files(settings, files, handle, mapping=mapping, batch_size=batch_size)
+                report = run(settings, files, handle, mapping=mapping, batch_size=batch_size)
     except CivicPulseError as exc:
         raise fail(exc) from exc
     except OSError as exc:  # the output (or an input the readers did not catch) is not accessible
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from exc
     err.print(f"analysed {report.analysed}, rejected {report.rejected}, failed {report.failed}")
+
+
+@app.command()
+def reanalyze(
+    stages: Annotated[
+        str | None, typer.Option(help="Comma-separated stages (default: the configured ones).")
+    ] = None,
+    engine: Annotated[str, typer.Option(help="local or ray (pip install 'civicpulse[ray]').")] = "local",
+    address: Annotated[
+        str | None, typer.Option(help='Ray cluster to join ("auto": the one "ray start" started here).')
+    ] = None,
+) -> None:
+    """Analyse every stored submission again (after a model or stage change); each stage's output
+    replaces the earlier one."""
+    settings = _with_stages(load_settings(), stages)
+    check_engine(engine, address)
+    _analyze_store(settings, "all", engine, address)
+
+
+def _with_stages(settings: Settings, stages: str | None) -> Settings:
+    """``settings`` with the stages of ``--stages`` when given."""
+    if not stages:
+        return settings
+    return settings.model_copy(update={"stages": [s.strip() for s in stages.split(",") if s.strip()]})
+
+
+def check_engine(engine: str, address: str | None) -> None:
+    """Refuse an unknown engine, ``--address`` without Ray, and Ray when it is not installed."""
+    if engine not in ("local", "ray"):
+        raise typer.BadParameter("choose local or ray", param_hint="--engine")
+    if address is not None and engine != "ray":
+        raise typer.BadParameter("--address needs --engine ray", param_hint="--address")
+    if engine == "ray" and importlib.util.find_spec("ray") is None:
+        err.print("[red]error:[/red] the Ray engine needs Ray: pip install 'civicpulse[ray]'")
+        raise typer.Exit(2)
+
+
+def _analyze_store(
+    settings: Settings, which: Literal["queued", "all"], engine: str, address: str | None
+) -> None:
+    """Analyse stored submissions (``queued`` or ``all``) with ``engine``; print the counts."""
+    from civicpulse.runtime.store_runs import analyze_store_local
+
+    db = open_store(settings)
+    db.dispose()
+    err.print(LOADING_MODELS)
+    try:
+        if engine == "ray":
+            from civicpulse.runtime.ray_engine import analyze_store_ray
+
+            report = analyze_store_ray(settings, which, address=address)
+        else:
+            report = analyze_store_local(settings, which)
+    except CivicPulseError as exc:
+        raise fail(exc) from exc
+    err.print(f"analysed {report.analysed}, failed {report.failed}")
 
 
 @app.command()
@@ -101,11 +175,14 @@ def themes(
     output_format: Annotated[str, typer.Option("--format", help="table, json or html.")] = "table",
     output: Annotated[Path | None, typer.Option(help="Write json or html to this file, not stdout.")] = None,
     lang: Annotated[str, typer.Option(help="Language of the html report: vi or en.")] = "vi",
-    store: Annotated[bool, typer.Option(help="Store the run (stable ids, new badges, incremental).")] = True,
+    store: Annotated[
+        bool, typer.Option(help="Store the run (stable ids, new badges, incremental); off by default.")
+    ] = False,
 ) -> None:
     """Themes of a slice: labels, senders, quotes; themes of too few senders are held back.
-    ``--format html`` writes one self-contained report (inline CSS, no scripts). A stored run asks
-    the chat model for cited labels when CIVICPULSE_LLM_ENDPOINT is set."""
+    --format html writes one self-contained report (inline CSS, no scripts). Nothing is stored
+    unless --store is given; a stored run asks the chat model for cited labels when
+    CIVICPULSE_LLM_ENDPOINT is set."""
     from civicpulse.insight.themes.service import ThemeSlice, refresh_themes, themes_view
     from civicpulse.llm import ChatClient
     from civicpulse.web.i18n import LANGUAGES

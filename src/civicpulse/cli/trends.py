@@ -102,16 +102,30 @@ def trends(
 
 
 @trends_app.command("rebuild")
-def rebuild() -> None:
-    """Recompute every count from the stored annotations (after corrections or a settings change)."""
+def rebuild(
+    engine: Annotated[str, typer.Option(help="local or ray (pip install 'civicpulse[ray]').")] = "local",
+    address: Annotated[
+        str | None, typer.Option(help='Ray cluster to join ("auto": the one "ray start" started here).')
+    ] = None,
+) -> None:
+    """Recompute every count from the stored annotations (after corrections or a settings change);
+    --engine ray aggregates on Ray (the counts are incomplete until it ends)."""
+    from civicpulse.cli.analysis import check_engine
     from civicpulse.insight.campaigns import CampaignRules
     from civicpulse.insight.counts import rebuild_counts
 
+    check_engine(engine, address)
     settings = load_settings()
     db = open_store(settings)
+    rules = CampaignRules.from_settings(settings)
     try:
-        with db.write() as session:
-            total = rebuild_counts(session, CampaignRules.from_settings(settings))
+        if engine == "ray":
+            from civicpulse.runtime.ray_trends import rebuild_counts_ray
+
+            total = rebuild_counts_ray(settings, rules, address=address)
+        else:
+            with db.write() as session:
+                total = rebuild_counts(session, rules)
     finally:
         db.dispose()
     typer.echo(f"counted {total} analysed submissions")

@@ -27,7 +27,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from civicpulse.store.tables import ContactRow, JobRow, SubmissionRow
+from civicpulse.store.tables import AnnotationRow, ContactRow, JobRow, SubmissionRow
 
 # The order of the values in a row handed to ``insert_submissions``.
 COLUMNS = (
@@ -256,3 +256,52 @@ class _PostgresWriter:
                     copy.write_row((index, *self.convert(row)))
         except base as exc:
             raise DBAPIError.instance(statement, None, exc, base, dialect=dialect) from exc
+
+
+# --- annotations of a bulk analysis ----------------------------------------------------------
+
+_ANNOTATIONS = "civicpulse_annotations_in"
+
+
+def upsert_annotations(
+    session: Session, rows: Sequence[tuple[int, str, dict[str, Any]]], version: datetime
+) -> None:
+    """Store ``(submission_id, stage, data)`` rows as one analysis run of ``version`` (its start).
+
+    Keyed by submission and stage: a row of the same or an older version is replaced, one of a newer
+    version is kept, so replaying a batch (a crashed run, a retried task) never duplicates nor
+    regresses anything. PostgreSQL: ``COPY`` into a temporary table, then one upsert.
+    """
+    if not rows:
+        return
+    session.flush()
+    connection = session.connection()
+    table = AnnotationRow.__table__
+    data, stamp = _processor(connection, table.c.data), _processor(connection, table.c.created_at)(version)
+    values = [(sid, stage, data(payload), stamp) for sid, stage, payload in rows]
+    upsert = (
+        " ON CONFLICT (submission_id, stage) DO UPDATE SET data = excluded.data,"
+        " created_at = excluded.created_at WHERE annotations.created_at <= excluded.created_at"
+    )
+    names = "submission_id, stage, data, created_at"
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql(f"INSERT INTO annotations ({names}) VALUES (?, ?, ?, ?){upsert}", values)
+        return
+    connection.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {_ANNOTATIONS} ON COMMIT DROP AS"
+        f" SELECT {names} FROM annotations WITH NO DATA"
+    )
+    statement = f"COPY {_ANNOTATIONS} ({names}) FROM STDIN"
+    dialect = connection.dialect
+    base = dialect.loaded_dbapi.Error
+    try:
+        with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in values:
+                copy.write_row(row)
+    except base as exc:
+        raise DBAPIError.instance(statement, None, exc, base, dialect=dialect) from exc
+    connection.exec_driver_sql(
+        f"INSERT INTO annotations ({names}) SELECT DISTINCT ON (submission_id, stage) {names}"
+        f" FROM {_ANNOTATIONS} ORDER BY submission_id, stage{upsert}"
+    )
+    connection.exec_driver_sql(f"DROP TABLE {_ANNOTATIONS}")

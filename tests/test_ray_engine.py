@@ -1,0 +1,307 @@
+"""The Ray engine: the same lines as the local engine on files, and exactly-once writes to the store
+when an actor is killed mid-run (PostgreSQL) or with one reader (SQLite)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from civicpulse.cli import app
+from civicpulse.insight.campaigns import CampaignRules
+from civicpulse.insight.counts import rebuild_counts
+from civicpulse.intake.files import import_files
+from civicpulse.intake.mapping import ColumnMapping
+from civicpulse.runtime.batch import analyze_files
+from civicpulse.runtime.store_runs import analyze_store_local
+from civicpulse.settings import Settings
+from civicpulse.store.db import Database
+from civicpulse.store.tables import (
+    AnnotationRow,
+    EventRow,
+    JobRow,
+    SubmissionRow,
+    TrendCountRow,
+    TrendFactRow,
+    TrendSenderRow,
+)
+from civicpulse.store.vectors import EmbeddingRow, load_vectors, save_vectors
+from tests.conftest import make_settings
+from tests.pg import PostgresServer
+
+ray = pytest.importorskip("ray")
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+QUICK_STAGES = ["language", "normalize", "pii", "places", "dedup", "topic", "sentiment", "urgency", "route"]
+
+
+@pytest.fixture(scope="session")
+def local_ray() -> Iterator[None]:
+    """One small local Ray for the session: 2 CPUs, a small object store, no dashboard, workers at
+    the priority of the local engine they are compared with."""
+    logs = tempfile.mkdtemp(prefix="ray", dir="/tmp")
+    os.environ.setdefault("RAY_worker_niceness", "0")
+    ray.init(
+        num_cpus=2,
+        object_store_memory=150 * 2**20,
+        include_dashboard=False,
+        log_to_driver=False,
+        _temp_dir=logs,
+    )
+    yield
+    ray.shutdown()
+
+
+def _records(count: int) -> list[dict]:
+    """``count`` records from the bundled examples (Vietnamese, English, some near-duplicates)."""
+    rows = []
+    for name in (
+        "vietnamese_submissions.jsonl",
+        "cfpb_sample.jsonl",
+        "polis_american-assembly.bowling-green.jsonl",
+    ):
+        for line in (EXAMPLES / name).read_text(encoding="utf-8").splitlines():
+            value = json.loads(line)
+            rows.append(
+                {"source_id": f"r{len(rows)}", "text": value["text"], "locality": value.get("locality")}
+            )
+    return [rows[i % len(rows)] | {"source_id": f"r{i}"} for i in range(count)]
+
+
+def _write(path: Path, records: list[dict], *, bad_lines: tuple[int, ...] = ()) -> Path:
+    lines = [json.dumps(r, ensure_ascii=False) for r in records]
+    for at in bad_lines:
+        lines.insert(at, "[not an object]")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_files_give_the_local_engine_lines(local_ray: None, tmp_path: Path) -> None:
+    from civicpulse.runtime.ray_engine import analyze_files_ray
+
+    settings = make_settings(f"sqlite:///{tmp_path / 'unused.db'}")
+    first = _write(tmp_path / "first.jsonl", _records(700), bad_lines=(3, 300))
+    second = _write(tmp_path / "second.jsonl", _records(1000)[700:])
+    local, remote = io.StringIO(), io.StringIO()
+    mapping = ColumnMapping()
+    by_local = analyze_files(settings, [first, second], local, mapping=mapping, batch_size=128)
+    by_ray = analyze_files_ray(settings, [first, second], remote, mapping=mapping, batch_size=128)
+    assert (by_ray.analysed, by_ray.rejected, by_ray.failed) == (
+        by_local.analysed,
+        by_local.rejected,
+        by_local.failed,
+    )
+    assert by_ray.analysed + by_ray.failed == 1000 and by_ray.rejected == 2
+    assert remote.getvalue() == local.getvalue()
+    lines = [json.loads(line) for line in remote.getvalue().splitlines()]
+    assert [(line["file"], line["line"]) for line in lines if "line" in line] == [
+        ("first.jsonl", 4),
+        ("first.jsonl", 301),
+    ]
+
+
+def test_cli_engine_ray_writes_the_same_file(
+    local_ray: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = _write(tmp_path / "in.jsonl", _records(120))
+    monkeypatch.setenv("CIVICPULSE_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("CIVICPULSE_SECRET_KEY", "test-secret-key-0123456789abcdef")
+    runner = CliRunner()
+    for engine in ("local", "ray"):
+        result = runner.invoke(
+            app, ["analyze", str(source), "--engine", engine, "--output", str(tmp_path / engine)]
+        )
+        assert result.exit_code == 0, result.output
+    assert (tmp_path / "ray").read_text(encoding="utf-8") == (tmp_path / "local").read_text(encoding="utf-8")
+    refused = runner.invoke(app, ["analyze", str(source), "--engine", "spark"])
+    assert refused.exit_code == 2 and "local or ray" in refused.output
+
+
+def _stored(tmp_path: Path, settings: Settings, count: int) -> Database:
+    db = Database.from_settings(settings)
+    db.upgrade()
+    report = import_files(db, settings, [_write(tmp_path / "stored.jsonl", _records(count))])
+    assert report.files[0].stored == count
+    return db
+
+
+def _annotations_per_item(db: Database) -> dict[tuple[int, str], int]:
+    with db.read() as session:
+        rows = session.execute(
+            select(AnnotationRow.submission_id, AnnotationRow.stage, func.count()).group_by(
+                AnnotationRow.submission_id, AnnotationRow.stage
+            )
+        ).all()
+    return {(sid, stage): n for sid, stage, n in rows}
+
+
+def _kill_one_stage_actor(db: Database, killed: list[int]) -> None:
+    """Once some results are stored, SIGKILL one model actor process (not the ordered one)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        with db.read() as session:
+            if (session.scalar(select(func.count()).select_from(AnnotationRow)) or 0) > 0:
+                break
+        time.sleep(0.2)
+    actors = [pid for pid, command in _processes() if "StageActor" in command]
+    if actors:
+        os.kill(actors[-1], signal.SIGKILL)
+        killed.append(actors[-1])
+
+
+def _processes() -> list[tuple[int, str]]:
+    """Process ids and command lines of this machine (Ray names its actor processes by class)."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            found.append(
+                (int(entry.parent.name), entry.read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+            )
+        except OSError:
+            continue
+    return found
+
+
+def test_postgres_run_survives_a_killed_actor_exactly_once(
+    local_ray: None, pg_server: PostgresServer, tmp_path: Path
+) -> None:
+    from civicpulse.runtime.ray_engine import analyze_store_ray
+
+    url = pg_server.create_database(f"t_ray_{os.getpid()}_{int(time.time())}")
+    settings = make_settings(url, stages=QUICK_STAGES, ray_batch_size=50, ray_read_tasks=4)
+    db = _stored(tmp_path, settings, 1000)
+    killed: list[int] = []
+    killer = threading.Thread(target=_kill_one_stage_actor, args=(db, killed))
+    started = time.perf_counter()
+    killer.start()
+    report = analyze_store_ray(settings, "queued")
+    elapsed = time.perf_counter() - started
+    killer.join()
+    assert killed, "no model actor was found to kill"
+    assert (report.analysed, report.failed) == (1000, 0)
+    counts = _annotations_per_item(db)
+    assert len(counts) == 1000 * len(QUICK_STAGES) and set(counts.values()) == {1}
+    with db.read() as session:
+        assert set(session.scalars(select(JobRow.state))) == {"done"}
+        assert set(session.scalars(select(SubmissionRow.analysis_state))) == {"done"}
+        events = session.execute(
+            select(EventRow.submission_id, func.count())
+            .where(EventRow.kind == "analysed")
+            .group_by(EventRow.submission_id)
+        ).all()
+    assert len(events) == 1000 and {n for _, n in events} == {1}
+    if os.getloadavg()[0] <= (os.cpu_count() or 1):  # the time target holds on a machine not busy elsewhere
+        assert elapsed < 60
+    again = analyze_store_ray(settings, "all")
+    assert again.analysed == 1000 and set(_annotations_per_item(db).values()) == {1}
+    db.dispose()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap (docs/scale.md): the dedup actor refreshes stored near-duplicate groups before "
+    "the writers have stored the previous batch, so linked_groups can differ from the local worker's",
+)
+def test_sqlite_reanalysis_matches_the_local_engine(local_ray: None, tmp_path: Path) -> None:
+    from civicpulse.runtime.ray_engine import analyze_store_ray
+
+    settings = make_settings(f"sqlite:///{tmp_path / 'store.db'}", ray_batch_size=40)
+    db = _stored(tmp_path, settings, 200)
+    assert analyze_store_local(settings, "queued").analysed == 200
+    assert analyze_store_local(settings, "all").analysed == 200  # compare re-analysis with re-analysis
+    with db.read() as session:
+        local = {(a.submission_id, a.stage): a.data for a in session.scalars(select(AnnotationRow))}
+        vectors = {e.submission_id: e.vector for e in session.scalars(select(EmbeddingRow))}
+    report = analyze_store_ray(settings, "all")
+    assert (report.analysed, report.failed) == (200, 0)
+    with db.read() as session:
+        remote = {(a.submission_id, a.stage): a.data for a in session.scalars(select(AnnotationRow))}
+        assert {e.submission_id: e.vector for e in session.scalars(select(EmbeddingRow))} == vectors
+        analysed = session.scalar(select(func.count()).where(EventRow.kind == "analysed"))
+    assert remote == local and len(remote) == 200 * len(settings.stages)
+    assert analysed == 600  # one event per submission and run
+    db.dispose()
+
+
+TREND_STAGES = ["language", "normalize", "places", "dedup", "topic", "sentiment"]
+
+
+def _trend_tables(db: Database) -> tuple[list, list, list]:
+    with db.read() as session:
+        return tuple(  # type: ignore[return-value]
+            sorted(tuple(row) for row in session.execute(select(*table.__table__.columns)).all())
+            for table in (TrendFactRow, TrendCountRow, TrendSenderRow)
+        )
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_trends_rebuild_on_ray_equals_the_local_rebuild(
+    local_ray: None, backend: str, pg_server: PostgresServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from civicpulse.runtime.ray_trends import rebuild_counts_ray
+
+    url = (
+        f"sqlite:///{tmp_path / 'trends.db'}"
+        if backend == "sqlite"
+        else pg_server.create_database(f"t_ray_trends_{os.getpid()}_{int(time.time())}")
+    )
+    settings = make_settings(url, stages=TREND_STAGES, ray_batch_size=30, ray_read_tasks=3)
+    records = _records(150)
+    records += [r | {"source_id": f"again{i}"} for i, r in enumerate(records[:8] * 3)]  # campaigns
+    db = Database.from_settings(settings)
+    db.upgrade()
+    import_files(db, settings, [_write(tmp_path / "trends.jsonl", records)])
+    assert analyze_store_local(settings, "queued").analysed == len(records)
+    rules = CampaignRules(min_size=3, min_senders=1)
+    with db.write() as session:
+        rebuild_counts(session, rules)
+    local = _trend_tables(db)
+    assert len(local[0]) == len(records) and any(not fact[-2] for fact in local[0])  # campaigns counted once
+    assert rebuild_counts_ray(settings, rules) == len(records)
+    assert _trend_tables(db) == local
+    monkeypatch.setenv("CIVICPULSE_DATABASE_URL", url)
+    monkeypatch.setenv("CIVICPULSE_SECRET_KEY", "test-secret-key-0123456789abcdef")
+    monkeypatch.setenv("CIVICPULSE_CAMPAIGN_MIN_SIZE", str(rules.min_size))
+    monkeypatch.setenv("CIVICPULSE_CAMPAIGN_MIN_SENDERS", str(rules.min_senders))
+    again = CliRunner().invoke(app, ["trends", "rebuild", "--engine", "ray"])  # a rerun changes nothing
+    assert again.exit_code == 0 and f"counted {len(records)} " in again.output, again.output
+    assert _trend_tables(db) == local
+    db.dispose()
+
+
+def test_themes_fitted_on_a_sample_are_assigned_on_ray_as_locally(
+    local_ray: None, pg_server: PostgresServer, tmp_path: Path
+) -> None:
+    from civicpulse.insight.themes.discover import assign_to_themes
+    from civicpulse.runtime.ray_themes import assign_stored_ray, fit_on_sample, in_sample
+
+    url = pg_server.create_database(f"t_ray_themes_{os.getpid()}_{int(time.time())}")
+    settings = make_settings(url, themes_fit_sample=100, ray_batch_size=64, ray_read_tasks=3)
+    db = _stored(tmp_path, settings, 400)
+    rng = np.random.default_rng(7)
+    centres = rng.normal(size=(4, 32))
+    with db.write() as session:
+        ids = list(session.scalars(select(SubmissionRow.id).order_by(SubmissionRow.id)))
+        rows = [(sid, centres[i % 4] + 0.3 * rng.normal(size=32), f"h{sid}") for i, sid in enumerate(ids)]
+        save_vectors(session, "test-model", rows)
+    clustering = fit_on_sample(settings, "test-model")
+    sampled = sum(in_sample(sid, 100 / len(ids)) for sid in ids)
+    assert 50 <= sampled < len(ids) and len(clustering.labels) == sampled
+    by_ray = assign_stored_ray(settings, clustering, "test-model")
+    with db.read() as session:
+        stored_ids, vectors = load_vectors(session, "test-model")
+    expected = dict(zip(stored_ids.tolist(), assign_to_themes(clustering, vectors).tolist(), strict=True))
+    assert by_ray == expected and len(by_ray) == len(ids)
+    assert len(set(by_ray.values()) - {-1}) >= 2
+    db.dispose()
