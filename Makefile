@@ -16,7 +16,7 @@ DEMO_PASSWORD := civicpulse-demo
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,ray]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -43,13 +43,22 @@ demo-data: install
 	$(DEMO_ENV) $(BIN)/civicpulse init --admin-email $(DEMO_ADMIN) --admin-password $(DEMO_PASSWORD)
 	$(DEMO_ENV) $(BIN)/civicpulse agencies import examples/agencies.toml
 	$(DEMO_ENV) $(BIN)/civicpulse answer-templates import examples/answer_templates.toml
-	$(DEMO_ENV) $(BIN)/civicpulse ingest examples/vietnamese_submissions.jsonl examples/cfpb_sample.jsonl examples/polis_*.jsonl
+	@# the official documents (once: a document stored before is refused)
+	if $(DEMO_ENV) $(BIN)/civicpulse docs list | grep -qx '0 document(s)'; then \
+	  $(DEMO_ENV) $(BIN)/civicpulse docs add examples/official/thong-bao-mua-mua-lu-2026.html --issuer 'Ủy ban nhân dân tỉnh (demo)' --type 'Thông báo' --number 58/TB-UBND --date 2026-07-20 --url https://demo.civicpulse.example/thong-bao/mua-mua-lu-2026 && \
+	  $(DEMO_ENV) $(BIN)/civicpulse docs add examples/official/hoi-dap-the-can-cuoc.txt --issuer 'Công an tỉnh (demo)' --type 'Hỏi đáp' --date 2026-01-15 --url https://demo.civicpulse.example/hoi-dap/the-can-cuoc && \
+	  $(DEMO_ENV) $(BIN)/civicpulse docs add examples/official/quy-trinh-den-chieu-sang.txt --issuer 'Ủy ban nhân dân tỉnh (demo)' --type 'Quyết định' --number 125/QĐ-UBND --date 2026-03-02 --effective 2026-03-15; \
+	fi
+	$(DEMO_ENV) $(BIN)/civicpulse claims import examples/official/claims.jsonld
+	$(DEMO_ENV) $(BIN)/civicpulse ingest --shift-dates-to-today examples/vietnamese_submissions.jsonl examples/cfpb_sample.jsonl examples/polis_*.jsonl
+	$(DEMO_ENV) $(BIN)/civicpulse ingest examples/rumour_submissions.jsonl
 	$(DEMO_ENV) $(BIN)/civicpulse worker --drain
-	$(DEMO_ENV) $(BIN)/civicpulse themes --format html --output var/demo-themes.html
+	$(DEMO_ENV) $(BIN)/civicpulse themes --store --format html --output var/demo-themes.html
 
 demo: demo-data
 	@echo ""
 	@echo "  CivicPulse demo: http://127.0.0.1:8000  (login: $(DEMO_ADMIN) / $(DEMO_PASSWORD))"
+	@echo "  Themes report: $(CURDIR)/var/demo-themes.html"
 	@echo ""
 	$(DEMO_ENV) $(BIN)/civicpulse serve --host 127.0.0.1 --port 8000
 

@@ -48,6 +48,7 @@ def make_settings(db_url: str, **overrides: object) -> Settings:
         "open311_rate_limit": "1000/minute",
         "login_rate_limit_account": "1000/minute",
         "login_rate_limit_address": "1000/minute",
+        "alert_run_interval_seconds": 0,
     }
     values.update(overrides)
     return Settings(**values)

@@ -53,8 +53,11 @@ WRITER_WRITES = access(401, PASSES, PASSES, PASSES, 403)
 SIGNED_IN_READS = access(401, PASSES, PASSES, PASSES, PASSES)
 PAGE_ANALYSTS = access(LOGIN, OK, OK, 403, 403)
 PAGE_WRITER_WRITES = access(LOGIN, PASSES, PASSES, PASSES, 403)
+PAGE_READERS = access(LOGIN, OK, OK, 403, OK)
+PAGE_READER_DATA = access(LOGIN, PASSES, PASSES, 403, PASSES)
 PAGE_ADMIN = access(LOGIN, OK, 403, 403, 403)
 PAGE_ADMIN_WRITES = access(LOGIN, PASSES, 403, 403, 403)
+PAGE_SIGNED_IN_WRITES = access(LOGIN, PASSES, PASSES, PASSES, PASSES)
 CITIZEN_WRITES = access(PASSES, PASSES, PASSES, PASSES, PASSES)
 
 EXPECTED: dict[tuple[str, str], dict[str, Outcome]] = {
@@ -98,6 +101,26 @@ EXPECTED: dict[tuple[str, str], dict[str, Outcome]] = {
     ("POST", "/api/v1/answers/{answer_id}/approve"): WRITER_WRITES,
     ("POST", "/api/v1/answers/{answer_id}/return"): WRITER_WRITES,
     ("POST", "/api/v1/answers/bulk"): WRITER_WRITES,
+    # official documents (analysts add, staff read) and cited answers (public, rate-limited)
+    ("POST", "/api/v1/documents"): ANALYST_WRITES,
+    ("GET", "/api/v1/documents"): SIGNED_IN,
+    ("GET", "/api/v1/documents/{document_id}"): SIGNED_IN_READS,
+    ("POST", "/api/v1/answers"): CITIZEN_WRITES,
+    # claim base (analysts enter, staff read), rumour panel, sourced responses (published ones public)
+    ("POST", "/api/v1/claims"): ANALYST_WRITES,
+    ("GET", "/api/v1/claims"): SIGNED_IN,
+    ("GET", "/api/v1/claims/export"): SIGNED_IN,
+    ("GET", "/api/v1/claims/{claim_id}"): SIGNED_IN_READS,
+    ("POST", "/api/v1/claims/{claim_id}/passages"): ANALYST_WRITES,
+    ("GET", "/api/v1/rumours"): SIGNED_IN,
+    ("POST", "/api/v1/responses"): WRITER_WRITES,
+    ("GET", "/api/v1/responses"): SIGNED_IN,
+    ("GET", "/api/v1/published-responses"): PUBLIC,
+    ("GET", "/api/v1/responses/{response_id}"): SIGNED_IN_READS,
+    ("PUT", "/api/v1/responses/{response_id}"): WRITER_WRITES,
+    ("POST", "/api/v1/responses/{response_id}/approve"): WRITER_WRITES,
+    ("POST", "/api/v1/responses/{response_id}/return"): WRITER_WRITES,
+    ("POST", "/api/v1/responses/{response_id}/publish"): WRITER_WRITES,
     # routing
     ("GET", "/api/v1/routing/rules"): ANALYSTS,
     ("POST", "/api/v1/routing/rules"): ADMIN_WRITES,
@@ -113,6 +136,21 @@ EXPECTED: dict[tuple[str, str], dict[str, Outcome]] = {
     # trends and warnings: aggregates for analysts, admins and viewers
     ("GET", "/api/v1/trends"): access(401, OK, OK, 403, OK),
     ("GET", "/api/v1/warnings"): access(401, OK, OK, 403, OK),
+    # alerts: each signed-in user's own rules and alerts (officers: their agencies' series);
+    # writes with an empty body or an unknown id: access only
+    ("GET", "/api/v1/alerts/rules"): SIGNED_IN,
+    ("POST", "/api/v1/alerts/rules"): SIGNED_IN_READS,
+    ("GET", "/api/v1/alerts/rules/{rule_id}"): SIGNED_IN_READS,
+    ("PUT", "/api/v1/alerts/rules/{rule_id}"): SIGNED_IN_READS,
+    ("PATCH", "/api/v1/alerts/rules/{rule_id}"): SIGNED_IN_READS,
+    ("DELETE", "/api/v1/alerts/rules/{rule_id}"): SIGNED_IN_READS,
+    ("GET", "/api/v1/alerts"): SIGNED_IN,
+    ("POST", "/api/v1/alerts/{alert_id}/ack"): SIGNED_IN_READS,
+    ("GET", "/alerts"): PAGE,
+    ("POST", "/alerts/rules"): access(LOGIN, PASSES, PASSES, PASSES, PASSES),
+    ("POST", "/alerts/rules/{rule_id}/mute"): access(LOGIN, PASSES, PASSES, PASSES, PASSES),
+    ("POST", "/alerts/rules/{rule_id}/delete"): access(LOGIN, PASSES, PASSES, PASSES, PASSES),
+    ("POST", "/alerts/{alert_id}/ack"): access(LOGIN, PASSES, PASSES, PASSES, PASSES),
     # Open311 GeoReport v2: public reads, keyed writes (the api_key is the user's token)
     ("GET", "/open311/v2/services.{fmt}"): PUBLIC,
     ("GET", "/open311/v2/services/{service_code}.{fmt}"): PUBLIC,
@@ -128,7 +166,13 @@ EXPECTED: dict[tuple[str, str], dict[str, Outcome]] = {
     ("GET", "/"): PAGE,
     ("GET", "/submissions/{submission_id}"): PAGE,
     ("POST", "/submissions/{submission_id}/labels"): PAGE_ANALYSTS,
+    ("GET", "/inbox/export"): PAGE,
+    ("POST", "/inbox/views"): PAGE_SIGNED_IN_WRITES,
+    ("POST", "/inbox/views/{view_id}/delete"): PAGE_SIGNED_IN_WRITES,
     ("GET", "/themes"): PAGE,
+    ("GET", "/overview"): PAGE_READERS,
+    ("GET", "/overview/forecast.json"): PAGE_READER_DATA,
+    ("GET", "/overview/warnings"): PAGE_READERS,
     ("POST", "/themes/{theme_id}/decisions"): PAGE_ANALYSTS,
     ("POST", "/themes/runs"): PAGE_ANALYSTS,
     ("GET", "/cases"): PAGE,
@@ -138,11 +182,21 @@ EXPECTED: dict[tuple[str, str], dict[str, Outcome]] = {
     ("GET", "/answer-templates"): PAGE_ADMIN,
     ("POST", "/answer-templates"): PAGE_ADMIN_WRITES,
     ("POST", "/answer-templates/{template_id}/delete"): PAGE_ADMIN_WRITES,
+    ("GET", "/claims"): PAGE,
+    ("POST", "/claims"): access(LOGIN, PASSES, PASSES, 403, 403),
+    ("GET", "/rumours"): PAGE,
+    ("POST", "/rumours/responses"): PAGE_WRITER_WRITES,
+    ("POST", "/responses/{response_id}"): PAGE_WRITER_WRITES,
+    ("GET", "/documents"): PAGE,
+    ("POST", "/documents"): access(LOGIN, PASSES, PASSES, 403, 403),  # without a file: access only
+    ("GET", "/documents/{document_id}"): PAGE_SIGNED_IN_WRITES,  # an unknown id: access only
     # citizens' pages
     ("GET", "/submit"): PUBLIC,
     ("POST", "/submit"): PUBLIC,
     ("GET", "/track"): PUBLIC,
     ("GET", "/track/{code}"): PUBLIC,
+    ("GET", "/ask"): PUBLIC,
+    ("POST", "/ask"): CITIZEN_WRITES,  # an empty question is refused: access only
     ("POST", "/track/{code}/feedback"): CITIZEN_WRITES,  # refused without an answer: access only
 }
 
@@ -213,6 +267,10 @@ class Ids:
             "rule_id": UNKNOWN_ID,
             "template_id": UNKNOWN_ID,
             "answer_id": UNKNOWN_ID,
+            "alert_id": UNKNOWN_ID,
+            "claim_id": UNKNOWN_ID,
+            "response_id": UNKNOWN_ID,
+            "view_id": UNKNOWN_ID,
         }
         return path.format(**(values | ROUTE_PARAMS.get((method, path), {}))) + QUERIES.get(
             (method, path), ""
@@ -230,6 +288,8 @@ ROUTE_PARAMS: dict[tuple[str, str], dict[str, object]] = {
     ("GET", "/api/v1/agencies/{code}"): {"code": AGENCY},
     ("PUT", "/api/v1/agencies/{code}"): {"code": "matrix-unknown"},
     ("DELETE", "/api/v1/agencies/{code}"): {"code": "matrix-unknown"},
+    ("GET", "/api/v1/documents/{document_id}"): {"document_id": UNKNOWN_ID},
+    ("GET", "/documents/{document_id}"): {"document_id": UNKNOWN_ID},
 }
 
 
@@ -299,6 +359,17 @@ CALLS: dict[tuple[str, str], Call] = {
     ("POST", "/answer-templates"): page_post({}),
     ("POST", "/answer-templates/{template_id}/delete"): page_post({}),
     ("POST", "/track/{code}/feedback"): page_post({}),
+    ("POST", "/claims"): page_post({}),
+    ("POST", "/rumours/responses"): page_post({}),
+    ("POST", "/responses/{response_id}"): page_post({}),
+    ("POST", "/documents"): page_post({}),
+    ("POST", "/ask"): page_post({}),
+    ("POST", "/alerts/rules"): page_post({}),
+    ("POST", "/alerts/rules/{rule_id}/mute"): page_post({}),
+    ("POST", "/alerts/rules/{rule_id}/delete"): page_post({}),
+    ("POST", "/alerts/{alert_id}/ack"): page_post({}),
+    ("POST", "/inbox/views"): page_post({}),
+    ("POST", "/inbox/views/{view_id}/delete"): page_post({}),
 }
 
 

@@ -135,6 +135,36 @@ class Settings(BaseSettings):
     job_lease_seconds: float = Field(
         default=120.0, description="A claimed job whose worker died is run again after this long."
     )
+    ray_address: str | None = Field(
+        default=None,
+        description="Ray cluster joined by `--engine ray` (`auto`: the one `ray start` made here); "
+        "unset: a local Ray is started for the run.",
+    )
+    ray_num_cpus: int | None = Field(
+        default=None, ge=1, description="CPUs of a local Ray started for a run; all of them when unset."
+    )
+    ray_object_store_mb: int = Field(
+        default=512, ge=80, description="Object store of a local Ray started for a run, in MiB."
+    )
+    ray_actors: int = Field(
+        default=0, ge=0, description="Most model actors per stage group (0: one per CPU of the cluster)."
+    )
+    ray_actor_cpus: float = Field(
+        default=0.5, gt=0, description="CPUs Ray reserves for each model actor (fractions share a core)."
+    )
+    ray_batch_size: int = Field(default=256, ge=1, description="Items per Ray Data batch.")
+    ray_read_tasks: int = Field(
+        default=0, ge=0, description="Id ranges read in parallel from PostgreSQL (0: one per CPU)."
+    )
+    ray_writers: int = Field(
+        default=2, ge=1, description="Actors writing results to PostgreSQL at once (SQLite: always one)."
+    )
+    themes_fit_sample: int = Field(
+        default=50_000,
+        ge=100,
+        description="Themes of larger slices are fitted on a sample of this many items; the rest are "
+        "assigned to the fitted themes (on Ray with `--engine ray`).",
+    )
 
     stages: list[str] = Field(
         default_factory=lambda: [
@@ -221,7 +251,12 @@ class Settings(BaseSettings):
     )
     languages: list[str] = Field(
         default_factory=lambda: list(DEFAULT_LANGUAGES),
-        description="Languages the detector chooses among (ISO 639-1).",
+        description="Languages the detector chooses among (ISO 639-1); a text in another is labelled und.",
+    )
+    language_detect_all: bool = Field(
+        default=False,
+        description="Detect among all of lingua's languages (slower, about 1 GB) instead of labelling "
+        "texts outside `languages` und.",
     )
     feeds: list[FeedSource] = Field(
         default_factory=list,
@@ -233,6 +268,33 @@ class Settings(BaseSettings):
     )
     feed_timeout_seconds: float = Field(default=20.0, gt=0, description="Seconds per feed request.")
     k_anonymity: int = Field(default=5, description="Groups of fewer people are suppressed in reports.")
+    office_name: str = Field(
+        default="Văn phòng tiếp nhận phản ánh, kiến nghị",
+        min_length=1,
+        max_length=200,
+        description="The office's own name: the only name sourced responses are published under.",
+    )
+    rumour_matching: bool = Field(
+        default=True, description="Match analysed submissions' sentences against the claim base."
+    )
+    rumour_show_threshold: float = Field(
+        default=0.42,
+        ge=0,
+        le=1,
+        description="Match score from which a rumour is shown to an official (bench/rumour_thresholds.py).",
+    )
+    rumour_certain_threshold: float = Field(
+        default=0.805,
+        ge=0,
+        le=1,
+        description="Match score from which a rumour signal is certain (bench/rumour_thresholds.py).",
+    )
+    rumour_alert_hours: float = Field(
+        default=24.0, gt=0, description="Window in which a claim spreading fast is counted."
+    )
+    rumour_alert_people: int = Field(
+        default=10, ge=1, description="Distinct people in the window from which a claim spreads fast."
+    )
     report_live_themes_max: int = Field(
         default=20_000,
         ge=0,
@@ -246,6 +308,28 @@ class Settings(BaseSettings):
     smtp_starttls: bool = Field(default=True, description="Upgrade the SMTP connection with STARTTLS.")
     mail_from: str | None = Field(
         default=None, max_length=254, description="Sender address of outgoing mail (reports, answers)."
+    )
+    alert_max_attempts: int = Field(
+        default=5, ge=1, le=20, description="Tries of one alert delivery (e-mail or webhook) before it fails."
+    )
+    alert_retry_base_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="Wait before the second try of an alert delivery; doubled at each further try.",
+    )
+    alert_webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=120, description="Seconds one alert webhook call may take."
+    )
+    alert_webhook_allow_private: bool = Field(
+        default=False,
+        description="Let alert webhooks call loopback, private, link-local and other non-public "
+        "addresses (the office's own network); refused by default.",
+    )
+    alert_run_interval_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description="Seconds between runs of the alert rules inside `civicpulse serve`; 0: none "
+        "(run `civicpulse alerts run` from cron instead).",
     )
     taxonomy_file: Path | None = Field(
         default=None, description="TOML topic taxonomy; the packaged default when unset."

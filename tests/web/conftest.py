@@ -47,7 +47,7 @@ def page(context: BrowserContext) -> Page:
 
 def sign_in(page: Page, server: LiveServer, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD) -> None:
     """Sign in through the login form and wait for the inbox."""
-    page.goto(f"{server.url}/login")
+    page.goto(f"{server.url}/login?next=/")
     page.fill("#email", email)
     page.fill("#password", password)
     page.click("form.stack button[type=submit]")

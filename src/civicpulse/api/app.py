@@ -20,9 +20,13 @@ from civicpulse.api.openapi import install_openapi
 from civicpulse.api.proxies import ForwardedClientMiddleware, TrustedProxies
 from civicpulse.api.queries import single_query_values
 from civicpulse.api.routers import (
+    alerts,
     analyze,
     answers,
+    ask,
     cases,
+    claims,
+    documents,
     forecasts,
     health,
     open311,
@@ -33,6 +37,7 @@ from civicpulse.api.routers import (
     trends,
 )
 from civicpulse.cases.answer_mail import AnswerMailer
+from civicpulse.insight.alert_runs import AlertRunner
 from civicpulse.intake.feeds import FeedPoller
 from civicpulse.settings import Settings
 from civicpulse.store.contacts import check_contact_key
@@ -53,12 +58,15 @@ def create_api(settings: Settings, *, run_workers: bool = True) -> FastAPI:
         feeds = FeedPoller(ctx.db, settings)
         feeds.start()  # only when settings.feeds lists feeds
         answer_mail.start()  # only when mail is configured
+        alert_runner = AlertRunner(ctx.db, settings, alerts.scope_of_owner(ctx.taxonomy))
+        alert_runner.start()  # only when alert_run_interval_seconds > 0
         app.state.ready = True
         try:
             yield
         finally:
             app.state.ready = False
             feeds.stop()
+            alert_runner.stop()
             answer_mail.stop()
             ctx.intake.stop()
             ctx.runtime.close()
@@ -80,7 +88,21 @@ def create_api(settings: Settings, *, run_workers: bool = True) -> FastAPI:
     install_openapi(app)
     app.include_router(health.router)
     one_value_each = [Depends(single_query_values)]
-    for api in (submissions, cases, answers, analyze, themes, reports, routing, trends, forecasts):
+    for api in (
+        submissions,
+        cases,
+        answers,
+        analyze,
+        themes,
+        reports,
+        routing,
+        trends,
+        forecasts,
+        alerts,
+        claims,
+    ):
+        app.include_router(api.router, dependencies=one_value_each)
+    for api in (documents, ask):
         app.include_router(api.router, dependencies=one_value_each)
     app.include_router(open311.router)
     app.add_middleware(FormEncodingMiddleware)  # innermost: sessions and the audit see its 400

@@ -95,6 +95,7 @@ async def optional_user(request: Request, ctx: Ctx) -> Principal | None:
             request.session.pop(SESSION_USER_KEY, None)
             return None
     request.state.actor = principal.email
+    request.state.role = principal.role
     return principal
 
 

@@ -75,6 +75,7 @@ DESCRIPTIONS = {
     404: "Not found.",
     409: "Conflicts with the stored state.",
     413: "The request body is larger than the server's limit (`max_body_bytes`).",
+    415: "The file is not of a type this route reads.",
     422: "Invalid input; `details.fields` names each invalid field.",
     429: "Too many requests from this client; try again after `Retry-After` seconds.",
     503: "The server is starting: the store is not migrated or the workers are not running yet.",
@@ -124,6 +125,16 @@ SPECIAL: dict[tuple[str, str], Special] = {
     ("POST", "/api/v1/answers/{answer_id}/approve"): Special(statuses=(409,)),  # the case moved on
     ("POST", "/api/v1/answers/{answer_id}/return"): Special(statuses=(409,)),
     ("POST", "/api/v1/answers/bulk"): Special(statuses=(404, 409)),  # an unknown campaign or theme
+    ("POST", "/api/v1/responses"): Special(statuses=(404,)),  # an unknown claim
+    ("PUT", "/api/v1/responses/{response_id}"): Special(statuses=(409,)),  # published already
+    ("POST", "/api/v1/responses/{response_id}/approve"): Special(statuses=(409,)),  # not a draft
+    ("POST", "/api/v1/responses/{response_id}/return"): Special(statuses=(409,)),
+    ("POST", "/api/v1/responses/{response_id}/publish"): Special(statuses=(409,)),  # not approved
+    ("POST", "/api/v1/alerts/rules"): Special(statuses=(403,)),  # a series outside the owner's sight
+    ("PUT", "/api/v1/alerts/rules/{rule_id}"): Special(statuses=(403,)),
+    ("PATCH", "/api/v1/alerts/rules/{rule_id}"): Special(statuses=(403,)),
+    # stored already; too large; not a document
+    ("POST", "/api/v1/documents"): Special(statuses=(409, 413, 415)),
     ("POST", "/open311/v2/requests.{fmt}"): Special(
         statuses=(400, 401, 403, 413), duplicate=True, form_fields=POST_FIELDS
     ),

@@ -2,10 +2,14 @@
 
 from civicpulse.cli import (
     accounts,
+    alerts,
     analysis,
     cases,
+    claims,
+    documents,
     forecast,
     intake,
+    knowledge,
     maintenance,
     reports,
     routing,
@@ -13,17 +17,24 @@ from civicpulse.cli import (
     trends,
 )
 from civicpulse.cli.base import app
+from civicpulse.cli.help import plain_help
 
 __all__ = [
     "accounts",
+    "alerts",
     "analysis",
     "app",
     "cases",
+    "claims",
+    "documents",
     "forecast",
     "intake",
+    "knowledge",
     "maintenance",
     "reports",
     "routing",
     "server",
     "trends",
 ]
+
+plain_help(app)

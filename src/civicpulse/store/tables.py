@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -442,7 +442,12 @@ class TrendFactRow(Base):
     strings stand for "not known" so that the keys below stay unique on both databases."""
 
     __tablename__ = "trend_facts"
-    __table_args__ = (Index("ix_trend_facts_day", "day"), Index("ix_trend_facts_campaign", "campaign"))
+    __table_args__ = (
+        Index("ix_trend_facts_day", "day"),
+        Index("ix_trend_facts_campaign", "campaign"),
+        Index("ix_trend_facts_topic_day", "topic", "day"),
+        Index("ix_trend_facts_province_day", "province", "day"),
+    )
 
     submission_id: Mapped[int] = mapped_column(
         Id, ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True
@@ -488,3 +493,237 @@ class TrendSenderRow(Base):
     sentiment: Mapped[str] = mapped_column(String(16), primary_key=True)
     sender: Mapped[str] = mapped_column(String(80), primary_key=True)
     items: Mapped[int] = mapped_column(Integer)
+
+
+# --- alerts (migration 0015) ---
+
+
+class AlertRuleRow(Base):
+    """A user's alert rule: what it watches (a topic, province, theme or free query; ``None`` is
+    all), when it fires (``kind`` spike, threshold or forecast, with its ``level``), how it is
+    delivered (the owner's e-mail and/or a signed webhook, at once or in a digest) and whether it
+    is muted."""
+
+    __tablename__ = "alert_rules"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    owner_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    topic: Mapped[str | None] = mapped_column(String(100))
+    province: Mapped[str | None] = mapped_column(String(100))
+    theme: Mapped[int | None] = mapped_column(Id)
+    query: Mapped[str | None] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    level: Mapped[float | None] = mapped_column(Float)
+    period: Mapped[str] = mapped_column(String(8))
+    email: Mapped[bool] = mapped_column(default=True)
+    webhook_url: Mapped[str | None] = mapped_column(String(2000))
+    webhook_secret: Mapped[str | None] = mapped_column(String(500))  # Fernet ciphertext
+    digest: Mapped[str] = mapped_column(String(8))
+    muted: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    digest_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class AlertRow(Base):
+    """One firing of a rule (once per ``key``): the series, its period, the figures and the
+    explanation (contributors and redacted quotes only), and who acknowledged it."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("rule_id", "key"),
+        Index("ix_alerts_owner_fired", "owner_id", "fired_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    rule_id: Mapped[int] = mapped_column(Id, ForeignKey("alert_rules.id", ondelete="CASCADE"))
+    owner_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(64))
+    fired_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    series: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    start: Mapped[str] = mapped_column(String(13))
+    end: Mapped[str] = mapped_column(String(13))
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    explanation: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    digested_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    acked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    acked_by: Mapped[str | None] = mapped_column(String(254))
+
+
+class AlertDeliveryRow(Base):
+    """One attempt to deliver alerts (one, or a digest's) by ``channel`` e-mail or webhook:
+    ``pending`` until tried, then ``sent`` or ``failed``; a failed attempt before the last leaves
+    a ``pending`` successor due at ``next_at``."""
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (Index("ix_alert_deliveries_due", "status", "next_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    rule_id: Mapped[int] = mapped_column(Id, ForeignKey("alert_rules.id", ondelete="CASCADE"), index=True)
+    alert_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    digest: Mapped[bool] = mapped_column(default=False)
+    channel: Mapped[str] = mapped_column(String(8))
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(8))
+    response_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    next_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    tried_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+# --- official documents (migration 0016) ---
+
+
+class DocumentRow(Base):
+    """An official document: its metadata, its full text (passages' offsets point into it) and the
+    document it supersedes or that superseded it."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    title: Mapped[str] = mapped_column(String(500))
+    issuer: Mapped[str | None] = mapped_column(String(300))
+    number: Mapped[str | None] = mapped_column(String(100), index=True)
+    doc_type: Mapped[str] = mapped_column(String(32))
+    issued_on: Mapped[date | None] = mapped_column()
+    effective_on: Mapped[date | None] = mapped_column()
+    expires_on: Mapped[date | None] = mapped_column()
+    url: Mapped[str | None] = mapped_column(String(2000))
+    language: Mapped[str] = mapped_column(String(16))
+    source_format: Mapped[str] = mapped_column(String(8))
+    filename: Mapped[str | None] = mapped_column(String(300))
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    supersedes: Mapped[int | None] = mapped_column(Id, ForeignKey("documents.id", ondelete="SET NULL"))
+    superseded_by: Mapped[int | None] = mapped_column(Id, ForeignKey("documents.id", ondelete="SET NULL"))
+    actor: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class PassageRow(Base):
+    """A passage of a document: its place in the document's structure and ``text[start:end]``."""
+
+    __tablename__ = "passages"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    document_id: Mapped[int] = mapped_column(Id, ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    path: Mapped[str] = mapped_column(String(500))
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    superseded: Mapped[bool] = mapped_column(default=False)
+
+
+# --- claims, rumours, sourced responses (migration 0017) ---
+
+
+class ClaimRow(Base):
+    """A fact-check or an official statement, with the ClaimReview JSON-LD it came as (``jsonld``,
+    kept whole for a lossless export) and its searchable fields; ``fingerprint`` is the hash of
+    the canonical JSON-LD, so the same object is stored once."""
+
+    __tablename__ = "claims"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    claim_reviewed: Mapped[str] = mapped_column(Text)
+    rating: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str | None] = mapped_column(String(2000))
+    author: Mapped[str] = mapped_column(String(500))
+    date_published: Mapped[str | None] = mapped_column(String(40))
+    language: Mapped[str | None] = mapped_column(String(16))
+    appearances: Mapped[list[str]] = mapped_column(JSON, default=list)
+    first_appearance: Mapped[str | None] = mapped_column(String(2000))
+    jsonld: Mapped[dict[str, Any]] = mapped_column(JSON)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    actor: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ClaimPassageRow(Base):
+    """An official passage that supports a claim, in the order the official gave."""
+
+    __tablename__ = "claim_passages"
+
+    claim_id: Mapped[int] = mapped_column(Id, ForeignKey("claims.id", ondelete="CASCADE"), primary_key=True)
+    passage_id: Mapped[int] = mapped_column(Id, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class RumourSignalRow(Base):
+    """A submission's sentence (``start``/``end`` in its redacted text) matching a claim: ``level``
+    ``show`` (for an official) or ``certain``; sender, province and time copied for the panel."""
+
+    __tablename__ = "rumour_signals"
+    __table_args__ = (UniqueConstraint("submission_id", "claim_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    submission_id: Mapped[int] = mapped_column(Id, ForeignKey("submissions.id", ondelete="CASCADE"))
+    claim_id: Mapped[int] = mapped_column(Id, ForeignKey("claims.id", ondelete="CASCADE"), index=True)
+    score: Mapped[float] = mapped_column(Float)
+    level: Mapped[str] = mapped_column(String(8))
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    sender: Mapped[str] = mapped_column(String(80))
+    province: Mapped[str] = mapped_column(String(100))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ClaimResponseRow(Base):
+    """A sourced response to a rumour: a ``draft`` (or ``returned``) quoting the claim and its
+    passages verbatim (``quotes``), ``approved`` by a second person, then ``published`` under the
+    office's name; for one submission, or (``submission_id`` empty) for every certain match."""
+
+    __tablename__ = "claim_responses"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    claim_id: Mapped[int] = mapped_column(Id, ForeignKey("claims.id", ondelete="CASCADE"), index=True)
+    submission_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("submissions.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    quotes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    office: Mapped[str] = mapped_column(String(200))
+    author: Mapped[str] = mapped_column(String(254))
+    approver: Mapped[str | None] = mapped_column(String(254))
+    review_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+# --- folded search text (migration 0018) ---
+
+
+class SearchTextRow(Base):
+    """The folded search copies of a submission (``textkit.folding.fold``): of its raw text, written
+    when it is accepted, and of its redacted text, written when the ``pii`` stage stores it."""
+
+    __tablename__ = "search_texts"
+
+    submission_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True
+    )
+    text_folded: Mapped[str] = mapped_column(Text)
+    redacted_folded: Mapped[str | None] = mapped_column(Text)
+
+
+class SavedViewRow(Base):
+    """A user's named inbox view: the filters and sort as a query string."""
+
+    __tablename__ = "saved_views"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    query: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -23,6 +23,7 @@ from civicpulse.store.sessions import revoke_session, start_session
 from civicpulse.store.users import authenticate, email_key
 from civicpulse.web.csrf import CsrfProtected, rotate_csrf_token
 from civicpulse.web.i18n import LANGUAGE_KEY, translator
+from civicpulse.web.overview_pages import READERS
 from civicpulse.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -38,6 +39,14 @@ def safe_next(target: str | None) -> str:
     if any(unicodedata.category(char) == "Cc" for char in target) or len(target) > 2000:
         return "/"
     return target
+
+
+def landing(target: str | None, role: str) -> str:
+    """Where sign-in leads: ``next`` when one is given, else the overview for leaders (the roles
+    that may open it) and the inbox for everyone else."""
+    if target:
+        return safe_next(target)
+    return "/overview" if role in READERS else "/"
 
 
 def _well_formed(email: str, password: str) -> bool:
@@ -86,7 +95,7 @@ def _end_previous_session(session: Session, request: Request, actor: str, client
 
 
 def _login_page(request: Request, next_path: str | None, email: str, error: str, status: int) -> Response:
-    context = {"next_path": safe_next(next_path), "email": email, "error": error}
+    context = {"next_path": safe_next(next_path) if next_path else "", "email": email, "error": error}
     return render(request, "login.html", context, status_code=status)
 
 
@@ -94,8 +103,10 @@ def _login_page(request: Request, next_path: str | None, email: str, error: str,
 def login_form(request: Request, user: OptionalUser, next: str | None = None) -> Response:
     """The sign-in form (or straight on when already signed in)."""
     if user is not None:
-        return RedirectResponse(safe_next(next), status_code=303)
-    return render(request, "login.html", {"next_path": safe_next(next), "email": "", "error": None})
+        return RedirectResponse(landing(next, user.role), status_code=303)
+    return render(
+        request, "login.html", {"next_path": safe_next(next) if next else "", "email": "", "error": None}
+    )
 
 
 @router.post("/login", dependencies=[CsrfProtected])
@@ -104,7 +115,7 @@ def login(
     ctx: Ctx,
     email: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
-    next: Annotated[str, Form()] = "/",
+    next: Annotated[str, Form()] = "",
 ) -> Response:
     """Check the password; the same message whether the e-mail is unknown or the password wrong."""
     email = email.strip()
@@ -124,8 +135,9 @@ def login(
             client=client,
             status=status,
         )
-        session_id = None
+        session_id, role = None, ""
         if row is not None:
+            role = row.role
             _end_previous_session(session, request, row.email, client)
             session_id = start_session(session, row, timedelta(hours=ctx.settings.session_hours))
     request.state.audited = True
@@ -137,7 +149,7 @@ def login(
     if session_id is None:
         return _login_page(request, next, email, t("login.failed"), 401)
     _start_session(request, session_id)
-    return RedirectResponse(safe_next(next), status_code=303)
+    return RedirectResponse(landing(next, role), status_code=303)
 
 
 @router.post("/logout", dependencies=[CsrfProtected])
