@@ -201,7 +201,8 @@ def test_postgres_run_survives_a_killed_actor_exactly_once(
             .group_by(EventRow.submission_id)
         ).all()
     assert len(events) == 1000 and {n for _, n in events} == {1}
-    if os.getloadavg()[0] <= (os.cpu_count() or 1):  # the time target holds on a machine not busy elsewhere
+    cpus = len(os.sched_getaffinity(0))
+    if os.getloadavg()[0] < cpus / 2:  # the time target is for a machine that does nothing else
         assert elapsed < 60
     again = analyze_store_ray(settings, "all")
     assert again.analysed == 1000 and set(_annotations_per_item(db).values()) == {1}

@@ -7,14 +7,14 @@ for the JSON lines.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 from ray.data.block import BlockMetadata
 from ray.data.datasource import Datasource, ReadTask
-from sqlalchemy import exists, func, select
+from sqlalchemy import Select, exists, func, select
 
 from civicpulse.analysis.base import AnalysisItem
 from civicpulse.domain import Channel, SubmissionIn
@@ -37,29 +37,35 @@ def _waiting(which: Which) -> Any:
     return exists().where(JobRow.submission_id == SubmissionRow.id, JobRow.state == "queued")
 
 
-class SubmissionSource(Datasource):
-    """Stored submissions in id order; on PostgreSQL cut into id ranges read in parallel."""
+class IdRangeSource(Datasource):
+    """Rows read in submission id ranges: several read in parallel on PostgreSQL, one on SQLite. A
+    subclass gives the query of its ``(min id, max id, count)`` and the reader of one range."""
 
-    def __init__(self, settings: Settings, which: Which, batch_size: int, ranges: int) -> None:
+    row_bytes = 1024  # for Ray's estimate of the data's size
+
+    def __init__(self, settings: Settings, batch_size: int, ranges: int) -> None:
         super().__init__()
-        self.settings, self.which, self.batch_size = settings, which, batch_size
+        self.settings, self.batch_size = settings, batch_size
         db = Database.from_settings(settings)
         try:
             with db.read() as session:
-                low, high, count = session.execute(
-                    select(func.min(SubmissionRow.id), func.max(SubmissionRow.id), func.count()).where(
-                        _waiting(which)
-                    )
-                ).one()
-            self.parallel = db.dialect != "sqlite"
+                low, high, count = session.execute(self.bounds()).one()
+            parallel = db.dialect != "sqlite"
         finally:
             db.dispose()
         self.low, self.high, self.count = low or 0, high or 0, count
-        self.ranges = max(1, ranges) if self.parallel else 1
+        self.ranges = max(1, min(ranges, count)) if parallel else 1
+
+    def bounds(self) -> Select[Any]:
+        """``(min id, max id, count)`` of the rows to read."""
+        raise NotImplementedError
+
+    def reader(self, start: int, end: int) -> Callable[[], Iterator[pa.Table]]:
+        """What reads the rows with ``start <= id < end``, as blocks of one batch."""
+        raise NotImplementedError
 
     def estimate_inmemory_data_size(self) -> int | None:
-        """About 2 KiB an item."""
-        return self.count * 2048
+        return self.count * self.row_bytes
 
     def get_read_tasks(
         self, parallelism: int, per_task_row_limit: int | None = None, **_: Any
@@ -67,15 +73,32 @@ class SubmissionSource(Datasource):
         """One task per id range (one in all on SQLite)."""
         if self.count == 0:
             return []
-        parts = min(self.ranges, self.count)
-        step = -(-(self.high - self.low + 1) // parts)
-        tasks = []
-        for start in range(self.low, self.high + 1, step):
-            end = min(start + step, self.high + 1)
-            rows = self.count // parts
-            meta = BlockMetadata(num_rows=rows, size_bytes=rows * 2048, input_files=None, exec_stats=None)
-            tasks.append(ReadTask(_IdRange(self.settings, self.which, start, end, self.batch_size), meta))
-        return tasks
+        step = -(-(self.high - self.low + 1) // self.ranges)
+        rows = self.count // self.ranges
+        size = rows * self.row_bytes
+        meta = BlockMetadata(num_rows=rows, size_bytes=size, input_files=None, exec_stats=None)
+        return [
+            ReadTask(self.reader(start, min(start + step, self.high + 1)), meta)
+            for start in range(self.low, self.high + 1, step)
+        ]
+
+
+class SubmissionSource(IdRangeSource):
+    """Stored submissions in id order; on PostgreSQL cut into id ranges read in parallel."""
+
+    row_bytes = 2048
+
+    def __init__(self, settings: Settings, which: Which, batch_size: int, ranges: int) -> None:
+        self.which = which
+        super().__init__(settings, batch_size, ranges)
+
+    def bounds(self) -> Select[Any]:
+        return select(func.min(SubmissionRow.id), func.max(SubmissionRow.id), func.count()).where(
+            _waiting(self.which)
+        )
+
+    def reader(self, start: int, end: int) -> Callable[[], Iterator[pa.Table]]:
+        return _IdRange(self.settings, self.which, start, end, self.batch_size)
 
 
 class _IdRange:

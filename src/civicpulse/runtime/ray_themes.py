@@ -10,18 +10,17 @@ submissions.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from ray.data.block import BlockMetadata
-from ray.data.datasource import Datasource, ReadTask
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from civicpulse.insight.themes.cluster import Clustering, ClusterParams, cluster
 from civicpulse.insight.themes.discover import assign_to_themes
+from civicpulse.runtime.ray_sources import IdRangeSource
 from civicpulse.settings import Settings
 from civicpulse.store.db import Database
 from civicpulse.store.vectors import EmbeddingRow, from_bytes, load_vectors
@@ -29,45 +28,22 @@ from civicpulse.store.vectors import EmbeddingRow, from_bytes, load_vectors
 Batch = dict[str, np.ndarray]
 
 
-class StoredVectors(Datasource):
+class StoredVectors(IdRangeSource):
     """Stored vectors of one model, ``id`` and ``vector`` (float32 bytes), in submission id ranges."""
 
+    row_bytes = 1600  # 384 float32
+
     def __init__(self, settings: Settings, model: str, batch_size: int, ranges: int) -> None:
-        super().__init__()
-        self.settings, self.model, self.batch_size = settings, model, batch_size
-        db = Database.from_settings(settings)
-        try:
-            with db.read() as session:
-                low, high, count = session.execute(
-                    select(
-                        func.min(EmbeddingRow.submission_id),
-                        func.max(EmbeddingRow.submission_id),
-                        func.count(),
-                    ).where(EmbeddingRow.model == model)
-                ).one()
-            parallel = db.dialect != "sqlite"
-        finally:
-            db.dispose()
-        self.low, self.high, self.count = low or 0, high or 0, count
-        self.ranges = max(1, min(ranges, count)) if parallel else 1
+        self.model = model
+        super().__init__(settings, batch_size, ranges)
 
-    def estimate_inmemory_data_size(self) -> int | None:
-        """About 1.6 KiB a vector (384 float32)."""
-        return self.count * 1600
+    def bounds(self) -> Select[Any]:
+        return select(
+            func.min(EmbeddingRow.submission_id), func.max(EmbeddingRow.submission_id), func.count()
+        ).where(EmbeddingRow.model == self.model)
 
-    def get_read_tasks(
-        self, parallelism: int, per_task_row_limit: int | None = None, **_: Any
-    ) -> list[ReadTask]:
-        """One task per id range."""
-        if self.count == 0:
-            return []
-        step = -(-(self.high - self.low + 1) // self.ranges)
-        rows = self.count // self.ranges
-        meta = BlockMetadata(num_rows=rows, size_bytes=rows * 1600, input_files=None, exec_stats=None)
-        return [
-            ReadTask(_VectorRange(self, start, min(start + step, self.high + 1)), meta)
-            for start in range(self.low, self.high + 1, step)
-        ]
+    def reader(self, start: int, end: int) -> Callable[[], Iterator[pa.Table]]:
+        return _VectorRange(self, start, end)
 
 
 @dataclass(frozen=True)

@@ -10,17 +10,16 @@ does, so the tables end equal to ``insight.counts.rebuild_counts``'s.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from ray.data.block import BlockMetadata
-from ray.data.datasource import Datasource, ReadTask
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from civicpulse.insight.campaigns import CampaignRules
 from civicpulse.insight.counts import mark_campaigns
+from civicpulse.runtime.ray_sources import IdRangeSource
 from civicpulse.settings import Settings
 from civicpulse.store.counts import (
     KEYS,
@@ -57,43 +56,16 @@ def _analysed(*extra: Any) -> Any:
     return select(*extra).where(SubmissionRow.analysis_state == "done")
 
 
-class AnalysedFacts(Datasource):
+class AnalysedFacts(IdRangeSource):
     """Facts of the analysed submissions, in id ranges (one range on SQLite)."""
 
-    def __init__(self, settings: Settings, batch_size: int, ranges: int) -> None:
-        super().__init__()
-        self.settings, self.batch_size = settings, batch_size
-        db = Database.from_settings(settings)
-        try:
-            with db.read() as session:
-                low, high, count = session.execute(
-                    _analysed(func.min(SubmissionRow.id), func.max(SubmissionRow.id), func.count())
-                ).one()
-            parallel = db.dialect != "sqlite"
-        finally:
-            db.dispose()
-        self.low, self.high, self.count = low or 0, high or 0, count
-        self.ranges = max(1, min(ranges, count)) if parallel else 1
+    row_bytes = 200
 
-    def estimate_inmemory_data_size(self) -> int | None:
-        """About 200 bytes a fact."""
-        return self.count * 200
+    def bounds(self) -> Select[Any]:
+        return _analysed(func.min(SubmissionRow.id), func.max(SubmissionRow.id), func.count())
 
-    def get_read_tasks(
-        self, parallelism: int, per_task_row_limit: int | None = None, **_: Any
-    ) -> list[ReadTask]:
-        """One task per id range."""
-        if self.count == 0:
-            return []
-        step = -(-(self.high - self.low + 1) // self.ranges)
-        rows = self.count // self.ranges
-        meta = BlockMetadata(num_rows=rows, size_bytes=rows * 200, input_files=None, exec_stats=None)
-        return [
-            ReadTask(
-                _FactRange(self.settings, start, min(start + step, self.high + 1), self.batch_size), meta
-            )
-            for start in range(self.low, self.high + 1, step)
-        ]
+    def reader(self, start: int, end: int) -> Callable[[], Iterator[pa.Table]]:
+        return _FactRange(self.settings, start, end, self.batch_size)
 
 
 class _FactRange:
