@@ -22,28 +22,19 @@ import argparse
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from synthetic_store import CHANNELS, SENTIMENTS, TOPICS, throwaway_database, weighted_provinces  # noqa: E402
 
 TARGET_MS = 300.0
-TOPICS = ["traffic", "environment", "land", "health", "education", "welfare", "security", "utilities"]
-CHANNELS = ["web_form", "api", "open311", "email", "hotline", "social_media"]
-SENTIMENTS = ["negative", "neutral", "positive"]
 CHUNK = 50_000
 THEMES = 12
-
-
-def _provinces() -> tuple[list[str], list[float]]:
-    from civicpulse.analysis.gazetteer import gazetteer
-
-    codes = sorted(gazetteer().provinces)
-    weights = [8.0 if code in ("01", "79") else 2.0 if code in ("31", "48", "92") else 1.0 for code in codes]
-    return codes, weights
 
 
 def fill(url: str, rows: int, today: date) -> float:
@@ -64,7 +55,7 @@ def fill(url: str, rows: int, today: date) -> float:
     db = Database(url)
     db.upgrade()
     rng = random.Random(12)
-    codes, weights = _provinces()
+    codes, weights = weighted_provinces()
     now = datetime.now(UTC)
     recent = (today - timedelta(days=28)).isoformat()
     spike_from = today - timedelta(days=3)
@@ -249,21 +240,9 @@ def main() -> None:
 
     today = datetime.now(UTC).astimezone(LOCAL_TZ).date() - timedelta(days=1)
     for engine in args.engines.split(","):
-        with tempfile.TemporaryDirectory(prefix="civicpulse-overview-") as folder:
-            server = None
-            if engine == "postgresql":
-                from tests.pg import PostgresServer
-
-                server = PostgresServer().start()
-                url = server.url()
-            else:
-                url = f"sqlite:///{folder}/bench.db"
-            try:
-                seconds = fill(url, args.rows, today)
-                figures = measure(url, args.repeat)
-            finally:
-                if server is not None:
-                    server.stop()
+        with throwaway_database(engine, "civicpulse-overview-") as url:
+            seconds = fill(url, args.rows, today)
+            figures = measure(url, args.repeat)
         verdict = all(v < TARGET_MS for k, v in figures.items() if k in ("country", "province 79"))
         print(f"{engine}: {args.rows:,} submissions filled in {seconds:.0f} s")
         for name, value in figures.items():

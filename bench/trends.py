@@ -25,7 +25,6 @@ import random
 import sqlite3
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -34,13 +33,13 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from synthetic_store import CHANNELS, SENTIMENTS, TOPICS, throwaway_database, weighted_provinces  # noqa: E402
 
 REBUILD_TARGET_S = 60.0
 BATCH_TARGET_MS = 20.0
 BATCH = 64
-TOPICS = ["traffic", "environment", "land", "health", "education", "welfare", "security", "utilities"]
-CHANNELS = ["web_form", "api", "open311", "email", "hotline", "social_media"]
-SENTIMENTS = ["negative", "neutral", "positive"]
 CAMPAIGNS = 200
 CAMPAIGN_SIZE = 25
 SUBMISSION_COLUMNS = [
@@ -58,21 +57,13 @@ NEARDUP_COLUMNS = [
 ]
 
 
-def _provinces() -> tuple[list[str], list[float]]:
-    from civicpulse.analysis.gazetteer import gazetteer
-
-    codes = sorted(gazetteer().provinces)
-    weights = [8.0 if code in ("01", "79") else 2.0 if code in ("31", "48", "92") else 1.0 for code in codes]
-    return codes, weights
-
-
 class Generator:
     """Submissions, annotations, corrections and near-duplicate rows, reproducibly."""
 
     def __init__(self, rows: int, now: datetime) -> None:
         self.rows, self.now = rows, now
         self.rng = random.Random(12)
-        self.codes, self.weights = _provinces()
+        self.codes, self.weights = weighted_provinces()
         self.campaign_of = {
             1 + (c * 997 + j * 13) % rows: c for c in range(CAMPAIGNS) for j in range(CAMPAIGN_SIZE)
         }
@@ -235,20 +226,8 @@ def main() -> None:
     parser.add_argument("--engines", default="sqlite,postgresql")
     args = parser.parse_args()
     for engine in args.engines.split(","):
-        with tempfile.TemporaryDirectory(prefix="civicpulse-trends-") as folder:
-            server = None
-            if engine == "postgresql":
-                from tests.pg import PostgresServer
-
-                server = PostgresServer().start()
-                url = server.url()
-            else:
-                url = f"sqlite:///{folder}/bench.db"
-            try:
-                figures = measure(url, args.rows, args.batches)
-            finally:
-                if server is not None:
-                    server.stop()
+        with throwaway_database(engine, "civicpulse-trends-") as url:
+            figures = measure(url, args.rows, args.batches)
         print(f"{engine}: {args.rows:,} submissions")
         for name, value in figures.items():
             print(f"  {name}: {value:,.1f}")

@@ -14,7 +14,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, fi
 
 from civicpulse.domain import Strict
 from civicpulse.errors import Unprocessable
-from civicpulse.textkit.vietnamese import strip_marks
+from civicpulse.textkit.folding import fold
 
 DOCUMENT_TYPES: dict[str, tuple[str, str]] = {
     "luat": ("Luật", "Law"),
@@ -52,7 +52,7 @@ _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 
 
 def _key(value: str) -> str:
-    return re.sub(r"[\s_-]+", " ", strip_marks(value).replace("đ", "d").replace("Đ", "D").lower()).strip()
+    return fold(re.sub(r"[_-]+", " ", value))
 
 
 _TYPE_NAMES = {_key(name): code for code, names in DOCUMENT_TYPES.items() for name in (code, *names)} | {
