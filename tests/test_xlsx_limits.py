@@ -110,6 +110,15 @@ def test_a_damaged_sheet_is_unreadable_not_a_crash(tmp_path: Path) -> None:
         list(read_xlsx(book))
 
 
+def test_a_workbook_whose_sheet_is_missing_is_unreadable_not_a_crash(tmp_path: Path) -> None:
+    book = tmp_path / "sheetless.xlsx"
+    with zipfile.ZipFile(book, "w") as archive:  # the workbook names a sheet the archive lacks
+        for name, content in PARTS.items():
+            archive.writestr(name, content)
+    with pytest.raises(UnreadableFile, match=r"sheetless\.xlsx: the workbook has no worksheet"):
+        list(read_xlsx(book))
+
+
 def test_the_importer_stores_nothing_from_a_refused_workbook(db_url: str, tmp_path: Path) -> None:
     settings: Settings = make_settings(db_url, xlsx_max_seconds=0.05, max_xlsx_ratio=1e9)
     database = Database.from_settings(settings)

@@ -335,6 +335,8 @@ def _sheet_rows(path: Path, deadline: _Deadline) -> tuple[list[str], list[tuple[
         except errors as exc:
             raise UnreadableFile(f"{path.name}: not a readable XLSX workbook ({exc})") from exc
         try:
+            if not workbook.worksheets:
+                raise UnreadableFile(f"{path.name}: the workbook has no worksheet")
             rows = workbook.worksheets[0].iter_rows(values_only=True)
             first = next(rows, None)
             if first is None or all(value is None for value in first):
