@@ -51,6 +51,7 @@ ADMIN_WRITES = access(401, PASSES, 403, 403, 403)
 ANALYST_WRITES = access(401, PASSES, PASSES, 403, 403)
 WRITER_WRITES = access(401, PASSES, PASSES, PASSES, 403)
 SIGNED_IN_READS = access(401, PASSES, PASSES, PASSES, PASSES)
+AGGREGATE_READS = access(401, PASSES, PASSES, 403, PASSES)
 PAGE_ANALYSTS = access(LOGIN, OK, OK, 403, 403)
 PAGE_WRITER_WRITES = access(LOGIN, PASSES, PASSES, PASSES, 403)
 PAGE_READERS = access(LOGIN, OK, OK, 403, OK)
@@ -130,8 +131,8 @@ EXPECTED: dict[tuple[str, str], dict[str, Outcome]] = {
     ("POST", "/api/v1/routing/assignments"): ANALYST_WRITES,
     # reports
     ("GET", "/api/v1/reports/situation"): ANALYSTS,
-    # forecasts (an empty store has no history: 422 past the access check)
-    ("GET", "/api/v1/forecasts"): SIGNED_IN_READS,
+    # forecasts, aggregates like trends (an empty store has no history: 422 past the access check)
+    ("GET", "/api/v1/forecasts"): AGGREGATE_READS,
     ("GET", "/reports/situation"): PAGE_ANALYSTS,
     # trends and warnings: aggregates for analysts, admins and viewers
     ("GET", "/api/v1/trends"): access(401, OK, OK, 403, OK),

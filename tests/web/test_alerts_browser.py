@@ -63,3 +63,22 @@ def test_create_a_rule_then_acknowledge_its_alert_and_mute_it(
         assert session.get(AlertRuleRow, rule_id).muted is True
         actions = session.scalars(select(AuditRow.action).where(AuditRow.action.like("alert%"))).all()
     assert actions == ["alert_rule.create", "alert.ack", "alert_rule.mute"]
+
+
+def test_a_rumour_rule_is_made_from_the_form(browser: Browser, live_server: LiveServer) -> None:
+    context = browser.new_context(locale="vi-VN")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    sign_in(page, live_server)
+    page.goto(f"{live_server.url}/alerts?lang=vi")
+    expect(page.locator("#rule-kind-hint")).to_contain_text("tin đồn")
+    page.fill("#rule-name", "Tin đồn thu hồi đất")
+    page.select_option("#rule-kind", "rumour")
+    page.fill("#rule-level", "3")
+    page.fill("#rule-query", "thu hồi đất")
+    page.click("#save-rule")
+    expect(page.locator("#rules")).to_contain_text("Tin đồn thu hồi đất")
+    context.close()
+    with live_server.db.read() as session:
+        rule = session.scalars(select(AlertRuleRow)).one()
+    assert (rule.kind, rule.level, rule.query, rule.topic) == ("rumour", 3.0, "thu hồi đất", None)

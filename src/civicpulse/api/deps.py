@@ -148,6 +148,8 @@ def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
 Writer = Annotated[Principal, Depends(require_roles(Role.admin, Role.analyst, Role.agency_officer))]
 Admin = Annotated[Principal, Depends(require_roles(Role.admin))]
 Analyst = Annotated[Principal, Depends(require_roles(*ANALYST_ROLES))]
+# Aggregates over time (trends, warnings, forecasts): the roles that read analytics, not officers
+AggregateReader = Annotated[Principal, Depends(require_roles(Role.admin, Role.analyst, Role.viewer))]
 
 
 async def open311_rate_limit(request: Request, ctx: Ctx) -> None:

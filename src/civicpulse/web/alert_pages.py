@@ -16,6 +16,7 @@ from civicpulse.api.routers.alerts import current_values, save_checked
 from civicpulse.errors import CivicPulseError, NotFound
 from civicpulse.identity import Principal
 from civicpulse.insight.alert_delivery import series_label
+from civicpulse.insight.alerts import KINDS
 from civicpulse.store import alerts as stored
 from civicpulse.store.audit import record_audit
 from civicpulse.store.tables import utcnow
@@ -47,6 +48,7 @@ def _page(
         "rule_names": {rule.id: rule.name for rule in rules},
         "alerts": stored.alerts_of(session, user.id, limit=100),
         "series_label": series_label,
+        "kinds": KINDS,
         "topics": request.app.state.ctx.taxonomy.topics,
         "values": values or BLANK_RULE,
         "editing": editing,

@@ -356,6 +356,11 @@ VI: dict[str, str] = {
     "alerts.kind.spike": "Tăng đột biến",
     "alerts.kind.threshold": "Vượt ngưỡng",
     "alerts.kind.forecast": "Dự báo vượt ngưỡng",
+    "alerts.kind.rumour": "Tin đồn lan truyền",
+    "alerts.kind_hint": (
+        "Mức: số phản ánh trong một ngày (vượt ngưỡng, dự báo) hoặc số người khác nhau nhắc lại một "
+        "tin đồn (tin đồn: để trống chủ đề, nhập nội dung cần theo dõi vào ô tìm kiếm)."
+    ),
     "alerts.level": "Ngưỡng (số phản ánh)",
     "alerts.period": "Chu kỳ",
     "alerts.period.daily": "Theo ngày",
@@ -963,6 +968,11 @@ EN: dict[str, str] = {
     "alerts.kind.spike": "Spike",
     "alerts.kind.threshold": "Threshold",
     "alerts.kind.forecast": "Forecast crossing",
+    "alerts.kind.rumour": "Rumour spreading",
+    "alerts.kind_hint": (
+        "Level: submissions in a day (threshold, forecast) or distinct people repeating a rumour "
+        "(rumour: leave the topic empty, put the claim's words in the query)."
+    ),
     "alerts.level": "Level (submissions)",
     "alerts.period": "Period",
     "alerts.period.daily": "Daily",

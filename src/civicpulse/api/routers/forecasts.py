@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from civicpulse.api.deps import Ctx, CurrentUser, ReadSession
+from civicpulse.api.deps import AggregateReader, Ctx, ReadSession
 from civicpulse.api.queries import MAX_CODE, parse_place, parse_topic
 from civicpulse.insight.forecast import MAX_HORIZON
 from civicpulse.insight.forecast_view import forecast_series
@@ -42,7 +42,7 @@ class ForecastOut(BaseModel):
 def get_forecast(
     session: ReadSession,
     ctx: Ctx,
-    user: CurrentUser,
+    user: AggregateReader,
     topic: Code | None = None,
     province: Code | None = None,
     horizon: Annotated[int, Query(ge=1, le=MAX_HORIZON, description="Days ahead, 1 to 28.")] = 14,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from civicpulse.api.deps import Ctx, ReadSession, require_roles
+from civicpulse.api.deps import AggregateReader, Ctx, ReadSession
 from civicpulse.api.queries import (
     MAX_CODE,
     MAX_TIME,
@@ -20,15 +20,12 @@ from civicpulse.api.queries import (
     parse_time,
     parse_topic,
 )
-from civicpulse.domain import Role
-from civicpulse.identity import Principal
 from civicpulse.insight.warnings import find_warnings
 from civicpulse.store.counts import LOCAL_TZ, Slice, hourly_cutoff, local_hour, series
 from civicpulse.store.tables import utcnow
 
 router = APIRouter(prefix="/api/v1", tags=["trends"])
 
-Reader = Annotated[Principal, Depends(require_roles(Role.admin, Role.analyst, Role.viewer))]
 Time = Annotated[str | None, Query(max_length=MAX_TIME, description=TIME_HELP)]
 Code = Annotated[str | None, Query(max_length=MAX_CODE)]
 DEFAULT_DAYS = {"day": 28, "hour": 2}
@@ -122,7 +119,7 @@ def day_window(since: str | None, until: str | None, default_days: int) -> tuple
 def trends(
     session: ReadSession,
     ctx: Ctx,
-    user: Reader,
+    user: AggregateReader,
     since: Annotated[Time, Query(alias="from")] = None,
     until: Annotated[Time, Query(alias="to")] = None,
     topic: Code = None,
@@ -172,7 +169,7 @@ def trends(
 def warnings(
     session: ReadSession,
     ctx: Ctx,
-    user: Reader,
+    user: AggregateReader,
     since: Annotated[Time, Query(alias="from")] = None,
     until: Annotated[Time, Query(alias="to")] = None,
 ) -> WarningsOut:
