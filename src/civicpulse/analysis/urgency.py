@@ -1,11 +1,14 @@
-"""Urgency: a 0-1 score from transparent rules, the reasons found, and a suggested handling deadline.
+"""Urgency: a 0-1 score from transparent rules and a learned model, the reasons, a suggested deadline.
 
 The rules (categories of terms with weights, neutral phrases, and the deadline policy by score band)
 live in a TOML file: the packaged ``urgency_rules.toml`` or the one named by the setting
 ``urgency_rules_file``. Neutral phrases ("xe máy chết máy", "cháy hàng", "gấp đôi") take their words
-out of the match, so a figurative use never counts as a danger. The deadline counts from the time
-the citizen sent the item (its ``received_at``), not from the time it is analysed; the policy is a
-configurable default, not a legal deadline.
+out of the match, so a figurative use never counts as a danger. When the rules alone do not call an
+item urgent, the learned model (``urgency_model.py``) may add one more signal, "similar to urgent
+reports", with the words that weighed most; it can lift an item into the first urgent band, never
+into the top one, which only the rules set. The deadline counts from the time the citizen sent the
+item (its ``received_at``), not from the time it is analysed; the policy is a configurable default,
+not a legal deadline.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -22,7 +25,8 @@ from zoneinfo import ZoneInfo
 
 from civicpulse.analysis.base import AnalysisItem, ShipsConfigOnly, StageResult, analysis_text
 from civicpulse.analysis.features import Lexicon, fold_ascii, tokens
-from civicpulse.annotations import UrgencyOut, UrgencyReason
+from civicpulse.analysis.urgency_model import packaged_model
+from civicpulse.annotations import EmbedOut, UrgencyOut, UrgencyReason
 from civicpulse.errors import CivicPulseError
 from civicpulse.settings import Settings
 
@@ -50,6 +54,10 @@ class Category:
     weight: float
     vi: str
     en: str
+
+
+LEARNED = Category("similar_to_urgent", 0.0, "Giống các phản ánh khẩn cấp", "Similar to urgent reports")
+"""The learned model's reason; its terms are the words of the text that weighed most towards urgent."""
 
 
 @dataclass(frozen=True)
@@ -136,13 +144,19 @@ class UrgencyStage(ShipsConfigOnly):
     name: ClassVar[str] = "urgency"
     output: ClassVar[type[UrgencyOut]] = UrgencyOut
 
-    def __init__(self, settings: Settings, today: Callable[[], dt.date] = _today) -> None:
+    def __init__(
+        self, settings: Settings, today: Callable[[], dt.date] = _today, *, learned: bool = True
+    ) -> None:
         self.rules_file = settings.urgency_rules_file
         self.today = today
+        self.learned = learned
         self.rules_: UrgencyRules | None = None
 
-    def assess(self, text: str, today: dt.date) -> UrgencyOut:
-        """Urgency of one text sent on ``today`` (deadlines count from that day)."""
+    def assess(
+        self, text: str, today: dt.date, vector: Sequence[float] | None = None, embedder: str | None = None
+    ) -> UrgencyOut:
+        """Urgency of one text sent on ``today`` (deadlines count from that day); ``vector``: the text's
+        embedding by ``embedder`` when the ``embed`` stage ran."""
         if self.rules_ is None:
             self.rules_ = load_rules(self.rules_file)
         rules = self.rules_
@@ -159,6 +173,18 @@ class UrgencyStage(ShipsConfigOnly):
         for code in found:
             remaining *= 1.0 - rules.categories[code].weight
         score = round(1.0 - remaining, 4)
+        ordered = sorted(found, key=lambda code: -rules.categories[code].weight)
+        reason = [
+            UrgencyReason(code=c, vi=rules.categories[c].vi, en=rules.categories[c].en, terms=found[c])
+            for c in ordered
+        ]
+        if self.learned:
+            model = packaged_model()
+            lifted = lift(score, model.assess(text, vector, embedder), rules.policy)
+            if lifted > score:
+                score = lifted
+                terms = model.pieces.telling_words(text)
+                reason.append(UrgencyReason(code=LEARNED.code, vi=LEARNED.vi, en=LEARNED.en, terms=terms))
         band = next(b for b in rules.policy if score >= b.min_score)
         deadline = add_days(today, band.days, working=band.working_days)
         unit = "working day(s)" if band.working_days else "day(s)"
@@ -166,11 +192,6 @@ class UrgencyStage(ShipsConfigOnly):
         stated = mentioned_deadline(text, today)
         if stated is not None and stated < deadline:
             deadline, basis = stated, "date stated in the text"
-        ordered = sorted(found, key=lambda code: -rules.categories[code].weight)
-        reason = [
-            UrgencyReason(code=c, vi=rules.categories[c].vi, en=rules.categories[c].en, terms=found[c])
-            for c in ordered
-        ]
         return UrgencyOut(
             score=score,
             reason=reason,
@@ -189,8 +210,24 @@ class UrgencyStage(ShipsConfigOnly):
             if not text:
                 result.failures[item.id] = "no text to assess"
                 continue
-            result.outputs[item.id] = self.assess(text, sent_on(item, today))
+            embedded = item.output(EmbedOut)
+            vector, embedder = (embedded.vector, embedded.model) if embedded else (None, None)
+            result.outputs[item.id] = self.assess(text, sent_on(item, today), vector, embedder)
         return result
+
+
+def lift(score: float, added: float, policy: tuple[Band, ...]) -> float:
+    """The rules' ``score`` joined with the learned signal ``added`` (as one more category) when the
+    rules alone fall short of the first urgent band (``policy``: highest first) and the two together
+    reach it; the result stays below the band above that one, which only the rules reach. Otherwise
+    ``score`` unchanged: the model decides whether an item is urgent, never how much below that."""
+    if added <= 0.0 or len(policy) < 2 or score >= policy[-2].min_score:
+        return score
+    joined = 1.0 - (1.0 - score) * (1.0 - added)
+    if joined < policy[-2].min_score:
+        return score
+    ceiling = policy[-3].min_score - 0.01 if len(policy) > 2 else 1.0
+    return round(min(joined, ceiling), 4)
 
 
 def sent_on(item: AnalysisItem, today: dt.date) -> dt.date:
