@@ -1,13 +1,28 @@
 """Cited answers: extractive sentences quoted verbatim with document offsets, honest abstention,
-the chat model kept to what the passages say, and POST /api/v1/answers end to end."""
+the chat model kept to what the passages say, POST /api/v1/answers end to end, the library loaded
+when the server starts, and the question's embedding capped."""
 
 from __future__ import annotations
 
 import json
 
+import httpx
+import numpy as np
+import pytest
+from fastapi import FastAPI
+
+import tests.server
+from civicpulse.knowledge.answer_confidence import SIGNALS, ConfidenceModel, shipped, signals
 from civicpulse.knowledge.ask import Source, compose, names
-from civicpulse.knowledge.library import TermStats
+from civicpulse.knowledge.documents import add_document
+from civicpulse.knowledge.library import QUERY_WORDS, Library, TermStats
+from civicpulse.knowledge.parsing_metadata import read_meta
 from civicpulse.llm import ChatClient
+from civicpulse.retrieval import Doc
+from civicpulse.service import create_app
+from civicpulse.settings import Settings
+from civicpulse.store.db import Database
+from civicpulse.store.documents import last_passage_id
 from tests.conftest import LiveServer
 from tests.fake_openai import fake_chat
 from tests.test_documents import DECISION
@@ -33,7 +48,7 @@ def sources() -> tuple[list[Source], TermStats]:
 
 def test_extractive_answer_quotes_the_sentence_with_offsets() -> None:
     found, stats = sources()
-    answer = compose(QUESTION, found, stats.idf)
+    answer = compose(QUESTION, found, stats)
     assert not answer.abstained and answer.mode == "extractive"
     assert "46.000 đồng" in answer.answer
     for citation in answer.citations:
@@ -43,7 +58,7 @@ def test_extractive_answer_quotes_the_sentence_with_offsets() -> None:
 
 def test_an_unrelated_question_abstains() -> None:
     found, stats = sources()
-    answer = compose(OFF_TOPIC, found, stats.idf)
+    answer = compose(OFF_TOPIC, found, stats)
     assert answer.abstained and answer.answer is None and answer.citations == []
 
 
@@ -59,7 +74,7 @@ def test_the_chat_model_is_kept_to_its_passages() -> None:
     for case, reply in replies.items():
         with fake_chat(lambda body, reply=reply: json.dumps(reply)) as url:
             chat = ChatClient(url, "fake", max_retries=0)
-            answer = compose(QUESTION, found, stats.idf, chat=chat)
+            answer = compose(QUESTION, found, stats, chat=chat)
             chat.close()
         if case == "good":
             assert (
@@ -70,7 +85,7 @@ def test_the_chat_model_is_kept_to_its_passages() -> None:
             assert answer.mode == "extractive", case
             assert "46.000 đồng" in answer.answer
     with fake_chat(lambda body: 500) as url:
-        answer = compose(QUESTION, found, stats.idf, chat=ChatClient(url, "fake", max_retries=0))
+        answer = compose(QUESTION, found, stats, chat=ChatClient(url, "fake", max_retries=0))
     assert answer.mode == "extractive" and not answer.abstained
 
 
@@ -101,3 +116,66 @@ def test_api_answers_with_citations_and_records_the_question(live_server: LiveSe
         asked = admin.get("/api/v1/submissions", params={"channel": "ask"}).json()
     texts = sorted(item["text"] for item in asked["items"])
     assert texts == sorted([QUESTION, OFF_TOPIC])
+
+
+def test_the_library_is_loaded_when_the_server_starts(
+    settings: Settings, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with db.write() as session:
+        stored = add_document(session, DECISION.encode(), read_meta({"doc_type": "Quyết định"}), actor="test")
+        document_id = stored.document.id
+    with db.read() as session:
+        passages = last_passage_id(session)
+    apps: list[FastAPI] = []
+    monkeypatch.setattr(tests.server, "create_app", lambda s: apps.append(create_app(s)) or apps[-1])
+    with tests.server.serving(settings) as url:
+        library = apps[0].state.library
+        assert library.warmed.wait(120), "the library was not loaded in the background"
+        assert len(library) == passages > 0  # indexed before any question
+        model = library.index.embedder.inner.inner.model_  # capped -> cached -> bundled engine
+        assert model is not None, "the embedder's model is loaded before the first question"
+        response = httpx.post(f"{url}/api/v1/answers", json={"question": QUESTION}, timeout=60)
+    assert response.status_code == 200, response.text
+    assert "46.000 đồng" in response.json()["answer"]
+    assert {c["document_id"] for c in response.json()["citations"]} == {document_id}
+    assert apps[0].state.library is library and len(library) == passages
+
+
+class Recording:
+    """An embedder that keeps the queries it was given."""
+
+    name, dim = "recording", 4
+
+    def __init__(self) -> None:
+        self.queries: list[str] = []
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return np.tile(np.eye(1, self.dim, dtype=np.float32), (len(texts), 1))
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        self.queries += texts
+        return np.tile(np.eye(1, self.dim, dtype=np.float32), (len(texts), 1))
+
+
+def test_a_long_question_is_embedded_from_its_first_words() -> None:
+    recording = Recording()
+    library = Library(recording)  # type: ignore[arg-type]
+    library.index.add([Doc("1", ARTICLE_3, TITLE)])
+    long_question = " ".join([QUESTION] * 20)
+    library.index.search(long_question, 1)
+    library.index.search(QUESTION, 1)
+    assert recording.queries == [" ".join(long_question.split()[:QUERY_WORDS]), QUESTION]
+
+
+def test_confidence_signals_are_shares_and_the_model_reads_back() -> None:
+    found, stats = sources()
+    values = signals(QUESTION, found, stats)
+    assert set(values) == set(SIGNALS)
+    assert all(0.0 <= values[name] <= 1.0 for name in SIGNALS if name != "length")
+    assert values["coverage"] > signals(OFF_TOPIC, found, stats)["coverage"]
+    model = shipped()
+    again = ConfidenceModel.from_json(json.loads(json.dumps(model.to_json())))
+    assert again.probability(values) == pytest.approx(model.probability(values))
+    assert 0.0 < model.threshold < 1.0 and set(model.features) <= set(SIGNALS)
+    assert signals(QUESTION, [], stats)["coverage"] == 0.0
+    assert compose(QUESTION, [], stats).abstained

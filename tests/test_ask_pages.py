@@ -262,7 +262,7 @@ def test_a_question_is_never_quoted_as_its_own_answer() -> None:
     entry = text[start : text.index("Câu hỏi 5:")].strip()
     stats = TermStats()
     stats.add("1", entry)
-    answer = compose("Lệ phí làm thẻ căn cước là bao nhiêu?", [Source(1, 1, entry, start, 0.9)], stats.idf)
+    answer = compose("Lệ phí làm thẻ căn cước là bao nhiêu?", [Source(1, 1, entry, start, 0.9)], stats)
     assert not answer.abstained
     assert [c.quote for c in answer.citations] == [entry.splitlines()[1]]
     assert all(text[c.start : c.end] == c.quote for c in answer.citations)

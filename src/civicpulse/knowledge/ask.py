@@ -1,8 +1,9 @@
 """Cited answers: a question → the passages that fit it → the sentences that answer it, verbatim, each
 citing its document, passage and offsets into the document's text; or an honest abstention.
 
-Confidence is how much of the question (its rare terms weigh most) the best passages cover; below
-``ANSWER_THRESHOLD`` (calibrated by bench/ask.py) no answer is given. With a chat model configured, a
+Confidence is a calibrated probability that the best passages answer the question, from how much of
+it (its rare terms weigh most) they cover (``answer_confidence``); below ``ANSWER_THRESHOLD`` (chosen
+on ALQAC train by bench/ask.py) no answer is given. With a chat model configured, a
 rewritten answer replaces the extractive one only when every sentence cites passages it was given and
 those passages contain its figures and names."""
 
@@ -15,15 +16,15 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from civicpulse.knowledge.library import Library, terms
+from civicpulse.knowledge.answer_confidence import shipped, signals
+from civicpulse.knowledge.library import Library, TermStats, terms
 from civicpulse.retrieval.tokens import numbers
 from civicpulse.store.documents import documents_by_ids, passages_by_ids
 
-ANSWER_THRESHOLD = 0.38
-"""Least confidence to answer: on ALQAC train, questions asked of the wrong laws abstain ≥ 80 %
-while answerable ones are answered ≥ 90 % (bench/ask.py; docs/benchmarks.md)."""
+ANSWER_THRESHOLD = shipped().threshold
+"""Least confidence to answer: on ALQAC train (out of fold), questions asked of the wrong laws abstain
+≥ 80 % while answerable ones are answered ≥ 90 % (bench/ask.py; docs/benchmarks.md)."""
 TOP_PASSAGES = 5
-CONFIDENCE_PASSAGES = 1
 ANSWER_PASSAGES = 3
 MAX_SENTENCES = 3
 KEEP_RATIO = 0.75
@@ -91,11 +92,11 @@ def coverage(question: set[str], text: set[str], idf: Weigh) -> float:
     return sum(idf(term) for term in question if term in text) / total if total else 0.0
 
 
-def confidence(question: str, sources: Sequence[Source], idf: Weigh) -> float:
-    """How well the best passages cover the question, in [0, 1]."""
-    asked = terms(question)
-    found = [coverage(asked, terms(source.context()), idf) for source in sources[:CONFIDENCE_PASSAGES]]
-    return max(found, default=0.0)
+def confidence(question: str, sources: Sequence[Source], stats: TermStats) -> float:
+    """The probability, in [0, 1], that the passages (best first) answer the question."""
+    if not sources:
+        return 0.0
+    return shipped().probability(signals(question, sources, stats))
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -170,16 +171,16 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
 def compose(
     question: str,
     sources: Sequence[Source],
-    idf: Weigh,
+    stats: TermStats,
     *,
     threshold: float = ANSWER_THRESHOLD,
     chat: Chat | None = None,
 ) -> Answer:
     """The answer the sources give, or an abstention below ``threshold``."""
-    sure = confidence(question, sources, idf)
+    sure = confidence(question, sources, stats)
     if sure < threshold:
         return Answer(None, True, [], round(sure, 4))
-    citations = extract(question, sources, idf)
+    citations = extract(question, sources, stats.idf)
     if not citations:
         return Answer(None, True, [], round(sure, 4))
     if chat is not None:
@@ -203,7 +204,7 @@ def ask(session: Session, library: Library, question: str, *, chat: Chat | None 
         for hit in hits
         if (row := rows.get(int(hit.id))) is not None
     ]
-    return compose(question, sources, library.stats.idf, chat=chat)
+    return compose(question, sources, library.stats, chat=chat)
 
 
 # ---------------------------------------------------------------------------- the chat model

@@ -1,18 +1,22 @@
-"""The library: one ``HybridIndex`` over every stored passage, built from the store at first use and
-brought up to date (new passages, whoever stored them) before each search.
+"""The library: one ``HybridIndex`` over every stored passage, built from the store (in the background
+when ``civicpulse serve`` starts, see ``warm_in_background``) and brought up to date (new passages,
+whoever stored them) before each search.
 
 Passages are indexed by their stable id; ties in score are ordered by id, so SQLite and PostgreSQL
-give the same results."""
+give the same results. A question is embedded from its first ``QUERY_WORDS`` words only: the
+embedding is most of an answer's time and grows with the question's length (bench/ask.py)."""
 
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 import threading
 from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from civicpulse.retrieval import Doc, Hit, HybridIndex, RetrievalConfig
@@ -21,8 +25,13 @@ from civicpulse.store.documents import IndexedPassage, last_passage_id, passages
 
 if TYPE_CHECKING:
     from civicpulse.embeddings.base import Embedder
+    from civicpulse.store.db import Database
+
+log = logging.getLogger(__name__)
 
 LOAD_BATCH = 5000
+QUERY_WORDS = 16
+WARM_QUESTION = "khởi động thư viện"
 PRIOR_TEXTS, PRIOR_WEIGHT = 100, 3.0
 # words that ask rather than say: left out when weighing how much of a question a text covers
 _QUESTION_WORDS = """ai gì nào đâu sao bao nhiêu mấy không có phải hay hoặc là thì mà được bị của và với cho
@@ -67,14 +76,40 @@ def passage_doc(passage: IndexedPassage) -> Doc:
     return Doc(str(passage.id), passage.text, passage.title, passage.published)
 
 
+class CappedQueries:
+    """An ``Embedder`` that embeds a query from its first ``words`` words (passages whole)."""
+
+    def __init__(self, inner: Embedder, words: int = QUERY_WORDS) -> None:
+        self.inner = inner
+        self.words = words
+        self.name = inner.name
+        self.dim = inner.dim
+
+    def cap(self, text: str) -> str:
+        """``text`` cut to its first ``words`` words (``0``: whole)."""
+        parts = text.split()
+        return " ".join(parts[: self.words]) if 0 < self.words < len(parts) else text
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        """The inner embedder's passage vectors."""
+        return self.inner.embed_passages(texts)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """Vectors of the queries cut to their first words."""
+        return self.inner.embed_queries([self.cap(text) for text in texts])
+
+
 class Library:
-    """Search over the stored passages; thread-safe, one per process."""
+    """Search over the stored passages; thread-safe, one per process. ``warmed`` is set once
+    ``warm`` has indexed the store and loaded what a question needs."""
 
     def __init__(self, embedder: Embedder | None = None, config: RetrievalConfig | None = None) -> None:
-        self.index = HybridIndex(embedder, config or RetrievalConfig(profile="passages"))
+        capped = CappedQueries(embedder) if embedder is not None else None
+        self.index = HybridIndex(capped, config or RetrievalConfig(profile="passages"))
         self._seen = 0
         self._lock = threading.Lock()
         self.stats = TermStats()
+        self.warmed = threading.Event()
 
     def __len__(self) -> int:
         return len(self.index)
@@ -109,3 +144,26 @@ class Library:
         """The ``top`` passages for ``query``, best first (hit ids are passage ids as text)."""
         self.refresh(session)
         return self.index.search(query, top)
+
+    def warm(self, session: Session) -> None:
+        """Index the stored passages and, when there are any, search once so that the embedder's model
+        is loaded and the BM25 fields are built before the first question."""
+        self.refresh(session)
+        if len(self):
+            self.index.search(WARM_QUESTION, 1)
+        self.warmed.set()
+
+
+def warm_in_background(library: Library, db: Database) -> threading.Thread:
+    """Run ``library.warm`` in a daemon thread (a failure is logged; the first question retries)."""
+
+    def run() -> None:
+        try:
+            with db.read() as session:
+                library.warm(session)
+        except Exception:
+            log.exception("warming the library of official documents failed")
+
+    thread = threading.Thread(target=run, name="civicpulse-library", daemon=True)
+    thread.start()
+    return thread
