@@ -119,3 +119,76 @@ def test_duplicates_differing_in_quotes_score_the_same_lower_id_first(embedder: 
     first, second = built.search("creepy photos of Trump crashing a wedding", top=2)
     assert (first.id, second.id) == ("9", "12")
     assert first.score == second.score
+
+
+def test_bm25_scores_equal_those_of_bm25s() -> None:
+    import bm25s
+    import numpy as np
+
+    from civicpulse.retrieval.bm25 import FieldIndex
+
+    documents = [fields(doc.text).marked for doc in DOCS] + [["cấp", "nước", "cấp", "nước", "nước"], []]
+    ours = FieldIndex()
+    ours.build(documents)
+    vocab: dict[str, int] = {}
+    ids = [[vocab.setdefault(term, len(vocab)) for term in doc] for doc in documents]
+    theirs = bm25s.BM25(k1=ours.k1, b=ours.b)
+    theirs.index(
+        bm25s.tokenization.Tokenized(ids=ids, vocab=vocab), create_empty_token=False, show_progress=False
+    )
+    for query in (["nước", "cấp", "nước"], ["bến_nghé", "unknown"], ["vaccine"], ["nothing"]):
+        known = [vocab[term] for term in query if term in vocab]
+        expected = theirs.get_scores_from_ids(known) if known else np.zeros(len(documents))
+        assert ours.scores(query) == pytest.approx(expected, rel=1e-5, abs=1e-6)
+        assert ours.scores(query).shape == (len(documents),)
+
+
+def test_boosted_reranker_scores_as_scikit_learn_and_round_trips_json() -> None:
+    import json
+
+    import numpy as np
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from civicpulse.retrieval.features import FEATURES
+    from civicpulse.retrieval.rerank import Boosted, model_from_json
+
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((600, len(FEATURES))).astype(np.float32)
+    y = (x[:, 5] + 0.5 * x[:, 0] * x[:, 13] + 0.3 * rng.standard_normal(600) > 0.8).astype(int)
+    names = ("bm25_marked", "cosine", "query_coverage")
+    columns = [FEATURES.index(name) for name in names]
+    fitted = HistGradientBoostingClassifier(max_iter=40, max_leaf_nodes=7, random_state=1)
+    fitted.fit(x[:, columns].astype(np.float64), y)
+    model = Boosted.from_sklearn(fitted, names)
+    expected = fitted.predict_proba(x[:, columns].astype(np.float64))[:, 1]
+    assert model.score(x) == pytest.approx(expected, abs=1e-5)
+    again = model_from_json(json.loads(json.dumps(model.to_json())))
+    assert isinstance(again, Boosted)
+    assert np.array_equal(again.score(x), model.score(x))
+    assert float(model.score(x).min()) >= 0.0 and float(model.score(x).max()) <= 1.0
+
+
+def test_candidate_features_cover_title_length_and_numbers(embedder: BundledEmbedder) -> None:
+    from civicpulse.retrieval.features import COLUMN
+
+    built = HybridIndex(embedder)
+    built.add(DOCS)
+    rows, matrix = built.candidates("phí gửi xe máy 2025", built.query_vectors(["phí gửi xe máy 2025"])[0])
+    ids = built.row_ids()
+    by_id = {ids[row]: matrix[i] for i, row in enumerate(rows)}
+    fee, school = by_id["fee"], by_id["school"]
+    assert fee[COLUMN["title_coverage"]] == pytest.approx(1.0)
+    assert school[COLUMN["title_coverage"]] == 0.0
+    assert fee[COLUMN["numbers_extra"]] == pytest.approx(1.0)
+    assert school[COLUMN["numbers_extra"]] == pytest.approx(0.5)
+    assert fee[COLUMN["doc_length"]] > 0 and fee[COLUMN["query_length"]] == school[COLUMN["query_length"]]
+    assert 0 < fee[COLUMN["dense_rrf"]] <= 2 / 61
+
+
+def test_candidates_come_from_the_shipped_profile_unless_set() -> None:
+    narrow = HybridIndex(None, RetrievalConfig(profile="claims", candidates=1))
+    shipped = HybridIndex(None, RetrievalConfig(profile="claims"))
+    for built in (narrow, shipped):
+        built.add(DOCS)
+    assert len(narrow.search("cấp nước, phí gửi xe", top=5)) == 1
+    assert {"water", "fee"} <= {hit.id for hit in shipped.search("cấp nước, phí gửi xe", top=5)}

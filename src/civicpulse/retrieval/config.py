@@ -12,7 +12,8 @@ class RetrievalConfig:
     Attributes:
         profile: the shipped reranker profile: ``claims`` (short claims and posts), ``passages``
             (articles of official documents) or ``general``.
-        candidates: candidates taken from each retriever (BM25, dense) before reranking.
+        candidates: candidates taken from each retriever (BM25, dense) before reranking; ``None``
+            takes the count the profile's shipped model was chosen with (``models/reranker.json``).
         pairs: index pairs of neighbouring syllables besides single syllables.
         segment_words: also index the word segmenter's multi-syllable words (slower to build).
         k1: BM25 term-frequency saturation.
@@ -21,7 +22,7 @@ class RetrievalConfig:
     """
 
     profile: str = "general"
-    candidates: int = 50
+    candidates: int | None = None
     pairs: bool = True
     segment_words: bool = False
     k1: float = 1.2

@@ -10,6 +10,7 @@ from datetime import date
 
 import numpy as np
 
+from civicpulse.retrieval.fusion import RRF_K
 from civicpulse.retrieval.tokens import numbers, syllables
 from civicpulse.textkit.vietnamese import strip_marks
 
@@ -31,8 +32,30 @@ FEATURES = (
     "doc_coverage",
     "query_pair_coverage",
     "doc_pair_coverage",
+    "title_coverage",
+    "doc_length",
+    "query_length",
+    "numbers_extra",
+    "names_doc_share",
+    "dense_rrf",
 )
 LEXICAL_FEATURES = tuple(name for name in FEATURES if not name.startswith(("cosine", "dense")))
+COLUMN = {name: column for column, name in enumerate(FEATURES)}
+CUE_FEATURES = (
+    "numbers_shared",
+    "numbers_missing",
+    "names_shared",
+    "recency",
+    "query_coverage",
+    "doc_coverage",
+    "query_pair_coverage",
+    "doc_pair_coverage",
+    "title_coverage",
+    "doc_length",
+    "numbers_extra",
+    "names_doc_share",
+)
+_CUE_COLUMNS = [COLUMN[name] for name in CUE_FEATURES]
 
 _TOKEN = re.compile(r"[^\W_]+")
 _SENTENCE_END = frozenset(".!?:\n\"'“”")
@@ -64,14 +87,21 @@ class Cues:
     terms: frozenset[str]
     pairs: frozenset[str]
     published: date | None = None
+    title_terms: frozenset[str] = frozenset()
 
     @classmethod
-    def of(cls, text: str, published: date | None = None) -> Cues:
-        """The cues of ``text``: its numbers, names, distinct folded terms and term pairs."""
-        runs = [[strip_marks(term) for term in run] for run in syllables(text)]
+    def of(cls, text: str, published: date | None = None, title: str = "") -> Cues:
+        """The cues of ``text``: its numbers, names, distinct folded terms and term pairs (and
+        the distinct folded terms of its ``title``)."""
+        runs = _folded_runs(text)
         terms = frozenset(term for run in runs for term in run)
         pairs = frozenset(f"{a} {b}" for run in runs for a, b in itertools.pairwise(run))
-        return cls(numbers(text), names(text), terms, pairs, published)
+        title_terms = frozenset(term for run in _folded_runs(title) for term in run) if title else frozenset()
+        return cls(numbers(text), names(text), terms, pairs, published, title_terms)
+
+
+def _folded_runs(text: str) -> list[list[str]]:
+    return [[strip_marks(term) for term in run] for run in syllables(text)]
 
 
 def _share(query: frozenset[str], doc: frozenset[str]) -> float:
@@ -106,27 +136,41 @@ def matrix(
         best = float(scores.max()) if scores.size else 0.0
         if best > 0:
             out[:, column] = scores[rows] / best
-    out[:, 3] = np.log1p(total[rows])
-    out[:, 4] = 1.0 / (1.0 + _ranks(total, rows))
+    out[:, COLUMN["bm25_log"]] = np.log1p(total[rows])
+    lexical_ranks = _ranks(total, rows)
+    out[:, COLUMN["bm25_rank"]] = 1.0 / (1.0 + lexical_ranks)
+    out[:, COLUMN["query_length"]] = np.log1p(len(query.terms))
     if cosine is not None and cosine.size:
         chosen = cosine[rows]
-        out[:, 5] = chosen
-        out[:, 6] = chosen - float(cosine.max())
+        out[:, COLUMN["cosine"]] = chosen
+        out[:, COLUMN["cosine_gap"]] = chosen - float(cosine.max())
         spread = float(cosine.std()) or 1.0
-        out[:, 7] = (chosen - float(cosine.mean())) / spread
-        out[:, 8] = 1.0 / (1.0 + _ranks(cosine, rows))
-    for index, row in enumerate(rows):
-        doc = docs[row]
-        out[index, 9] = _share(query.numbers, doc.numbers)
-        out[index, 10] = float(bool(query.numbers) and not (query.numbers & doc.numbers))
-        out[index, 11] = _share(query.names, doc.names)
-        out[index, 12] = recency(doc.published, today)
-        shared, shared_pairs = len(query.terms & doc.terms), len(query.pairs & doc.pairs)
-        out[index, 13] = shared / len(query.terms) if query.terms else 0.0
-        out[index, 14] = shared / len(doc.terms) if doc.terms else 0.0
-        out[index, 15] = shared_pairs / len(query.pairs) if query.pairs else 0.0
-        out[index, 16] = shared_pairs / len(doc.pairs) if doc.pairs else 0.0
+        out[:, COLUMN["cosine_z"]] = (chosen - float(cosine.mean())) / spread
+        dense_ranks = _ranks(cosine, rows)
+        out[:, COLUMN["dense_rank"]] = 1.0 / (1.0 + dense_ranks)
+        out[:, COLUMN["dense_rrf"]] = 1.0 / (RRF_K + 1.0 + lexical_ranks) + 1.0 / (RRF_K + 1.0 + dense_ranks)
+    if len(rows):
+        out[:, _CUE_COLUMNS] = [_pair(query, docs[row], today) for row in rows]
     return out
+
+
+def _pair(query: Cues, doc: Cues, today: date) -> tuple[float, ...]:
+    """The cue features of one (query, document) pair, in ``CUE_FEATURES`` order."""
+    shared, shared_pairs = len(query.terms & doc.terms), len(query.pairs & doc.pairs)
+    return (
+        _share(query.numbers, doc.numbers),
+        float(bool(query.numbers) and not (query.numbers & doc.numbers)),
+        _share(query.names, doc.names),
+        recency(doc.published, today),
+        shared / len(query.terms) if query.terms else 0.0,
+        shared / len(doc.terms) if doc.terms else 0.0,
+        shared_pairs / len(query.pairs) if query.pairs else 0.0,
+        shared_pairs / len(doc.pairs) if doc.pairs else 0.0,
+        _share(doc.title_terms, query.terms),
+        float(np.log1p(len(doc.terms))),
+        _share(doc.numbers, doc.numbers - query.numbers),
+        _share(doc.names, query.names),
+    )
 
 
 def _ranks(scores: np.ndarray, rows: np.ndarray) -> np.ndarray:

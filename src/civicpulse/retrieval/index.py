@@ -15,7 +15,7 @@ from civicpulse.retrieval.bm25 import FieldIndex
 from civicpulse.retrieval.config import RetrievalConfig
 from civicpulse.retrieval.features import Cues
 from civicpulse.retrieval.fusion import top_rows
-from civicpulse.retrieval.rerank import Reranker, shipped
+from civicpulse.retrieval.rerank import Model, shipped, shipped_candidates
 from civicpulse.retrieval.tokens import FIELDS, Fields, fields, without_urls
 
 
@@ -67,7 +67,9 @@ class HybridIndex:
     def __init__(self, embedder: Embedder | None = None, config: RetrievalConfig | None = None) -> None:
         self.embedder = embedder
         self.config = config or RetrievalConfig()
-        self.reranker: Reranker = shipped(self.config.profile, "hybrid" if embedder else "lexical")
+        variant = "hybrid" if embedder else "lexical"
+        self.reranker: Model = shipped(self.config.profile, variant)
+        self.shipped_candidates = shipped_candidates(self.config.profile, variant)
         self._entries: dict[str, _Entry] = {}
         self._lock = threading.RLock()
         self._built = False
@@ -89,7 +91,7 @@ class HybridIndex:
         if self.embedder is not None:
             vectors = list(self.embedder.embed_passages([t[: self.config.max_passage_chars] for t in texts]))
         entries = [
-            _Entry(doc, self._tokens(text), Cues.of(text, doc.published), vector)
+            _Entry(doc, self._tokens(text), Cues.of(text, doc.published, doc.title), vector)
             for doc, text, vector in zip(latest, texts, vectors, strict=True)
         ]
         with self._lock:
@@ -122,7 +124,7 @@ class HybridIndex:
         if self.embedder is not None and entries:
             first_of: dict[tuple[str, ...], np.ndarray] = {}
             vectors = [first_of.setdefault(tuple(e.fields.marked), e.vector) for e in entries]  # type: ignore[arg-type]
-            self._vectors = np.vstack(vectors).astype(np.float32)
+            self._vectors = np.ascontiguousarray(np.vstack(vectors), dtype=np.float32)
         else:
             self._vectors = None
         self._built = True
@@ -155,17 +157,33 @@ class HybridIndex:
         """Candidate rows of ``query`` and their feature matrix (for search and for training)."""
         with self._lock:
             self._build()
-            tokens = self._tokens(query)
-            bm25 = {field: index.scores(tokens.get(field)) for field, index in self._fields.items()}
-            total = sum(bm25.values())
-            pool = [top_rows(total, self.config.candidates)]
-            cosine = None
-            if vector is not None and self._vectors is not None:
-                cosine = self._vectors @ vector
-                pool.append(top_rows(cosine + 1.0, self.config.candidates))
-            rows = np.unique(np.concatenate(pool)) if pool else np.zeros(0, dtype=np.int64)
+            bm25 = self.lexical_scores(query)
+            cosine = self.dense_scores(vector)
+            rows = self.pool(bm25, cosine)
             matrix = features.matrix(rows, bm25, cosine, Cues.of(query), self._cues, today or date.today())
             return rows, matrix
+
+    def lexical_scores(self, query: str) -> dict[str, np.ndarray]:
+        """Each BM25 field's scores of every row for ``query`` (the index must be built)."""
+        tokens = self._tokens(query)
+        return {field: index.scores(tokens.get(field)) for field, index in self._fields.items()}
+
+    def dense_scores(self, vector: np.ndarray | None) -> np.ndarray | None:
+        """The cosine of every row with the query's ``vector`` (``None`` without vectors).
+
+        ``einsum`` runs on the calling thread: a threaded BLAS product of one vector waits on its
+        threads (20 ms instead of 0.2 ms over 10,000 rows on a busy machine)."""
+        if vector is None or self._vectors is None:
+            return None
+        return np.einsum("ij,j->i", self._vectors, np.asarray(vector, dtype=np.float32))
+
+    def pool(self, bm25: dict[str, np.ndarray], cosine: np.ndarray | None) -> np.ndarray:
+        """The candidate rows: the best ``candidates`` of each retriever, in row order."""
+        count = self.config.candidates or self.shipped_candidates
+        pool = [top_rows(sum(bm25.values()), count)]
+        if cosine is not None:
+            pool.append(top_rows(cosine + 1.0, count))
+        return np.unique(np.concatenate(pool))
 
     def _search_one(self, query: str, vector: np.ndarray | None, top: int, today: date) -> list[Hit]:
         if not query.strip() or not self._ids or top <= 0:
