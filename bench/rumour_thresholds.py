@@ -1,5 +1,6 @@
-"""Rumour matching on CheckThat! 2020 task 2 (tweets -> 10,375 verified claims) and on translated
-Vietnamese/English pairs: the match models fitted, the two thresholds calibrated on dev.
+"""Rumour matching on CheckThat! 2020 task 2 (English tweets -> 10,375 verified claims), on a
+Vietnamese set written for the project and on translated Vietnamese/English pairs: the match models
+fitted, the two thresholds chosen by cross-validation on train, dev scored once.
 
 Run: ``.venv/bin/python bench/rumour_thresholds.py`` (writes ``knowledge/rumour_model.json``;
 ``--check`` only prints). Vectors are cached in bench/out/rumours/ (``DiskCachedEmbedder``).
@@ -8,23 +9,33 @@ The claim base (``knowledge.rumours.ClaimIndex``) keeps the ``HybridIndex``'s or
 and scores each with ``knowledge.rumour_model``: a logistic model over features that do not depend
 on the size of the base.
 
-1. **Trials.** Train and dev tweets are split in two halves; base A lacks the claims of half 1,
-   base B those of half 2. Every tweet is tried against both: once with its verified claim in the
-   base (a positive trial: right when the best-scored claim is that one) and once without (a
-   negative trial: any best score at or above a threshold is a false alarm).
-   Claims of the same words as a gold claim (CheckThat holds duplicates that differ only in quote
-   style) count as gold, and are removed with it.
-2. **Fit** (train, 800 tweets, both trials): scikit-learn's logistic regression (C=1, standardised
-   features) on the index's first candidate of each trial (the one a decision is made on), with
-   and without the embedder (``hybrid``, ``lexical``).
-3. **Cross-language** (bench/data/rumour_pairs.jsonl: 20 Vietnamese rumours with English claims
+1. **Trials.** Queries are split in two halves (CheckThat tweets alternately, Vietnamese claims
+   with all their sentences); base A lacks the claims of half 1, base B those of half 2. Every
+   query is tried against both: with its claim in the base (a positive trial: right when the
+   best-scored claim is that one) and without (a negative trial: any best score at or above a
+   threshold is a false alarm). A Vietnamese near miss (same topic or place, not the claim) is a
+   negative trial in both, with its claim in the base in one. CheckThat claims of the same words as
+   a gold claim (duplicates that differ only in quote style) count as gold, and go with it.
+   Vietnamese trials search CheckThat's claims and the Vietnamese claims together.
+2. **Vietnamese set** (bench/data/rumour_pairs_vi.jsonl, 48 claims, written for the project): each
+   official-style claim with three repeats as citizens write them (one typed without marks) and two
+   or three near misses (one without marks; petitions about the same commune, complaints about
+   the same market or bridge); ``split`` puts claims alternately in train and dev.
+3. **Fit** (train: 800 tweets and 24 Vietnamese claims): scikit-learn's logistic regression (C=1,
+   standardised features) on the index's first candidate of each trial (the one a decision is
+   made on), with and without the embedder (``hybrid``, ``lexical``); Vietnamese sentences have
+   their own weights for cosine, margins and coverage (``rumour_model.PER_LANGUAGE``).
+4. **Thresholds** (train, 5-fold cross-validation by tweet and by Vietnamese claim): ``show`` is
+   the lowest threshold whose out-of-fold precision is at least 0.80 in each language, ``certain``
+   the lowest with 0.95. Precision = right best matches / best matches at or above the threshold;
+   recall = right best matches / positive trials; false alarms = negative trials at or above.
+5. **Dev** (197 tweets, 24 Vietnamese claims), scored once with the model fitted on all of train;
+   95 % intervals from 1,000 bootstrap resamples of tweets or claims (seed 13).
+6. **Cross-language** (bench/data/rumour_pairs.jsonl: 20 Vietnamese rumours with English claims
    and 20 back, plus 30 unrelated rumour-shaped sentences; the CheckThat claims stay in the base as
    distractors): the same two-trial scheme, a logistic model over the cross-language features,
-   reported by 5-fold cross-validation over pairs.
-4. **Calibrate** (dev, 197 tweets): precision = right best matches / all best matches at or above
-   the threshold; recall = right best matches / positive trials; false alarms = negative trials at
-   or above. ``show`` is the lowest threshold with precision >= 0.80, ``certain`` the lowest with
-   precision >= 0.95; 95 % intervals from 1,000 bootstrap resamples of the dev tweets (seed 13).
+   reported by 5-fold cross-validation over pairs; its scores for precision 0.80 / 0.95 are moved
+   onto the same-language thresholds.
 """
 
 from __future__ import annotations
@@ -36,7 +47,7 @@ import shutil
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -44,12 +55,14 @@ from sklearn.linear_model import LogisticRegression
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from civicpulse.analysis.diacritics import marked_share
 from civicpulse.analysis.embed import embedder_from_settings
 from civicpulse.knowledge.rumour_model import (
     CROSS,
     CROSS_FEATURES,
     LEXICAL_FEATURES,
     MODEL_FILE,
+    PER_LANGUAGE,
     SAME,
     SAME_FEATURES,
     Logistic,
@@ -64,13 +77,29 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "checkthat2020-task2-claim-retrieval"
 PAIRS = ROOT / "bench" / "data" / "rumour_pairs.jsonl"
 UNRELATED = ROOT / "bench" / "data" / "rumour_pairs_unrelated.jsonl"
+VIETNAMESE = ROOT / "bench" / "data" / "rumour_pairs_vi.jsonl"
 MODEL_PATH = ROOT / "src" / "civicpulse" / "knowledge" / MODEL_FILE
 SHOW_PRECISION, CERTAIN_PRECISION = 0.80, 0.95
 GRID = np.round(np.arange(0.0, 1.0001, 0.005), 3)
 VECTORS = OUT / "rumours"
 SEED, RESAMPLES, FOLDS = 13, 1000, 5
-PAIR_OFFSET = 1_000_000
+PAIR_OFFSET, VI_OFFSET = 1_000_000, 2_000_000
 WORD = re.compile(r"\w+")
+HYBRID_FEATURES = (*SAME_FEATURES, "vietnamese", *(f"vi_{name}" for name in PER_LANGUAGE))
+LEXICAL_VI_FEATURES = (*LEXICAL_FEATURES, "vietnamese", "vi_terms", "vi_pairs")
+
+
+@dataclass(frozen=True)
+class Query:
+    """A sentence to try: the claims it repeats (``gold``, none for a near miss), the claims that
+    leave the base with its half (``own``), its group (a tweet, a Vietnamese claim: folds and
+    resamples keep a group together) and its half."""
+
+    text: str
+    gold: frozenset[int]
+    own: frozenset[int]
+    group: str
+    half: int
 
 
 @dataclass(frozen=True)
@@ -81,6 +110,11 @@ class Trial:
     candidates: list[Scored]
     gold: frozenset[int]
     present: bool
+    group: str = ""
+
+
+Decided = tuple[bool, bool, float]
+"""``(positive trial, best is right, best score)``."""
 
 
 def own_vectors() -> Path:
@@ -104,19 +138,16 @@ def build(embedder, claims: Sequence[tuple[int, str]], absent: set[int]) -> Clai
     return index
 
 
-def trials(
-    embedder, claims: Sequence[tuple[int, str]], queries: list[tuple[str, frozenset[int]]]
-) -> list[Trial]:
+def trials(embedder, claims: Sequence[tuple[int, str]], queries: Sequence[Query]) -> list[Trial]:
     """Each query against the base without its half's claims and against the other base."""
-    halves = [list(range(0, len(queries), 2)), list(range(1, len(queries), 2))]
     out: list[Trial] = []
-    for missing in halves:
-        absent = {cid for i in missing for cid in queries[i][1]}
+    for half in (0, 1):
+        absent = {cid for query in queries if query.half == half for cid in query.own}
         index = build(embedder, claims, absent)
-        found = index.scored([text for text, _ in queries])
-        for (text, gold), candidates in zip(queries, found, strict=True):
-            present = any(cid in index.texts for cid in gold)
-            out.append(Trial(text, candidates, gold, present))
+        found = index.scored([query.text for query in queries])
+        for query, candidates in zip(queries, found, strict=True):
+            present = any(cid in index.texts for cid in query.gold)
+            out.append(Trial(query.text, candidates, query.gold, present, query.group))
     return out
 
 
@@ -167,7 +198,25 @@ def with_duplicates(
     ]
 
 
-def decide(found: list[Trial], models: MatchModels, dense: bool) -> list[tuple[bool, bool, float]]:
+def tweet_queries(items: list[tuple[str, frozenset[int]]]) -> list[Query]:
+    """CheckThat tweets, alternately in the two halves."""
+    return [Query(text, gold, gold, f"tweet{i}", i % 2) for i, (text, gold) in enumerate(items)]
+
+
+def vietnamese_queries(groups: list[dict]) -> tuple[list[tuple[int, str]], list[Query]]:
+    """The Vietnamese claims and their sentences; a claim's sentences share its half (claims in
+    pairs alternate, so each split has claims in both halves)."""
+    claims, queries = [], []
+    for k, group in enumerate(groups):
+        cid, half = VI_OFFSET + k, (k // 2) % 2
+        claims.append((cid, group["claim"]))
+        own = frozenset({cid})
+        queries += [Query(text, own, own, group["id"], half) for text in group["repeats"]]
+        queries += [Query(text, frozenset(), own, group["id"], half) for text in group["near_misses"]]
+    return claims, queries
+
+
+def decide(found: list[Trial], models: MatchModels, dense: bool) -> list[Decided]:
     """``(positive trial, best is right, best score)`` of each trial."""
     out = []
     for trial in found:
@@ -177,11 +226,11 @@ def decide(found: list[Trial], models: MatchModels, dense: bool) -> list[tuple[b
     return out
 
 
-def rates(decided: list[tuple[bool, bool, float]], t: float) -> tuple[float, float, float]:
+def rates(decided: list[Decided], t: float) -> tuple[float, float, float]:
     """Precision, recall and false-alarm rate at threshold ``t``."""
-    present = np.array([p for p, _, _ in decided])
-    right = np.array([r for _, r, _ in decided])
-    score = np.array([s for _, _, s in decided])
+    present = np.array([p for p, _, _ in decided], dtype=bool)
+    right = np.array([r for _, r, _ in decided], dtype=bool)
+    score = np.array([s for _, _, s in decided], dtype=float)
     shown = score >= t
     hits = int(np.sum(shown & right & present))
     precision = hits / int(shown.sum()) if shown.any() else 1.0
@@ -190,54 +239,92 @@ def rates(decided: list[tuple[bool, bool, float]], t: float) -> tuple[float, flo
     return precision, recall, alarms
 
 
-def lowest(decided: list[tuple[bool, bool, float]], floor: float) -> float:
+def lowest(decided: Sequence[list[Decided]], floor: float) -> float:
+    """The lowest threshold at which every list of decisions has precision >= ``floor``."""
     for t in GRID:
-        if rates(decided, float(t))[0] >= floor:
+        if all(rates(d, float(t))[0] >= floor for d in decided):
             return float(t)
     return 1.0
 
 
-def bootstrap(decided: list[tuple[bool, bool, float]], groups: int, t: float) -> list[tuple[float, float]]:
-    """95 % intervals of precision, recall and false alarms, resampling queries (both trials)."""
-    per_query = len(decided) // groups
+def bootstrap(decided: list[Decided], groups: list[str], t: float) -> list[tuple[float, float]]:
+    """95 % intervals of precision, recall and false alarms, resampling groups (all their trials)."""
+    members: dict[str, list[int]] = {}
+    for i, group in enumerate(groups):
+        members.setdefault(group, []).append(i)
+    keys = list(members)
     rng = np.random.default_rng(SEED)
     samples = []
     for _ in range(RESAMPLES):
-        picked = rng.integers(0, groups, groups)
-        chosen = [decided[q + h * groups] for q in picked for h in range(per_query)]
-        samples.append(rates(chosen, t))
+        picked = rng.integers(0, len(keys), len(keys))
+        samples.append(rates([decided[i] for k in picked for i in members[keys[k]]], t))
     values = np.array(samples)
     return [
         (float(np.percentile(values[:, i], 2.5)), float(np.percentile(values[:, i], 97.5))) for i in range(3)
     ]
 
 
-def table(title: str, decided: list[tuple[bool, bool, float]], groups: int, marks: dict[str, float]) -> None:
-    print(f"\n### {title}\n")
-    print("| threshold | precision [95 % CI] | recall [95 % CI] | false alarms [95 % CI] |")
-    print("| --- | ---: | ---: | ---: |")
-    for name, t in marks.items():
-        values = rates(decided, t)
-        ci = bootstrap(decided, groups, t)
-        cells = " | ".join(f"{v:.3f} [{lo:.3f}, {hi:.3f}]" for v, (lo, hi) in zip(values, ci, strict=True))
-        print(f"| {name} {t:.3f} | {cells} |")
+def table(rows: list[tuple[str, list[Decided], list[str]]], marks: dict[str, float]) -> None:
+    """Precision, recall and false alarms with their intervals at each threshold, per row set."""
+    print("| trials | threshold | precision [95 % CI] | recall [95 % CI] | false alarms [95 % CI] |")
+    print("| --- | --- | ---: | ---: | ---: |")
+    for label, decided, groups in rows:
+        for name, t in marks.items():
+            values = rates(decided, t)
+            ci = bootstrap(decided, groups, t)
+            cells = " | ".join(
+                f"{v:.3f} [{lo:.3f}, {hi:.3f}]" for v, (lo, hi) in zip(values, ci, strict=True)
+            )
+            print(f"| {label} | {name} {t:.3f} | {cells} |")
+
+
+def same_only(found: list[Trial]) -> list[Trial]:
+    """The trials with their same-language candidates only (thresholds are chosen on these)."""
+    return [replace(t, candidates=[c for c in t.candidates if not c.cross]) for t in found]
+
+
+def folds_of(groups: Sequence[str]) -> dict[str, int]:
+    names = sorted(set(groups))
+    rng = np.random.default_rng(SEED)
+    return dict(zip(names, (rng.permutation(len(names)) % FOLDS).tolist(), strict=True))
+
+
+def out_of_fold(found: list[Trial], features: Sequence[str], dense: bool) -> list[Decided]:
+    """Decisions on each trial by the same-language model fitted on the other folds."""
+    fold_of = folds_of([t.group for t in found])
+    decided: list[Decided] = [(False, False, 0.0)] * len(found)
+    for fold in range(FOLDS):
+        model = fit(*rows_of([t for t in found if fold_of[t.group] != fold], cross=False), features)
+        held = [i for i, t in enumerate(found) if fold_of[t.group] == fold]
+        models = MatchModels(model, model, model, {})
+        for i, result in zip(held, decide([found[i] for i in held], models, dense), strict=True):
+            decided[i] = result
+    return decided
+
+
+def cross_rows(found: list[Trial], negatives: list[Trial]) -> tuple[list[dict[str, float]], list[bool]]:
+    """The cross-language candidates of ``found`` and of ``negatives`` (sentences whose claim is in
+    their own language: every claim of the other language is wrong for them), once each."""
+    rows, labels = rows_of(found, cross=True)
+    once = list({trial.query: trial for trial in negatives}.values())
+    more, wrong = rows_of(once, cross=True)
+    return rows + more, labels + wrong
 
 
 def cross_validated(
     found: list[Trial],
     keys: list[str],
+    negatives: list[Trial],
     same: Logistic,
     lexical: Logistic,
     anchors: tuple[tuple[float, float], ...],
-) -> list[tuple[bool, bool, float]]:
+) -> list[Decided]:
     """Cross-language decisions with the cross model fitted on the other folds (by pair)."""
-    names = sorted(set(keys))
-    rng = np.random.default_rng(SEED)
-    fold_of = dict(zip(names, rng.permutation(len(names)) % FOLDS, strict=True))
-    decided: list[tuple[bool, bool, float]] = [(False, False, 0.0)] * len(found)
+    fold_of = folds_of(keys)
+    decided: list[Decided] = [(False, False, 0.0)] * len(found)
     for fold in range(FOLDS):
         train = [t for t, k in zip(found, keys, strict=True) if fold_of[k] != fold]
-        model = fit(*rows_of(train, cross=True), CROSS_FEATURES)
+        model = fit(*cross_rows(train, negatives), CROSS_FEATURES)
         held = [i for i, k in enumerate(keys) if fold_of[k] == fold]
         for i, result in zip(
             held,
@@ -246,6 +333,45 @@ def cross_validated(
         ):
             decided[i] = result
     return decided
+
+
+@dataclass
+class Corpus:
+    """The trials of one variant (``hybrid`` or ``lexical``): tweets and Vietnamese, by split."""
+
+    tweets_train: list[Trial]
+    tweets_dev: list[Trial]
+    vi_train: list[Trial]
+    vi_dev: list[Trial]
+
+
+def corpus(embedder, claims, train, dev, vi_claims, vi_queries, vi_split: dict[str, str]) -> Corpus:
+    tweets = trials(embedder, claims, tweet_queries(with_duplicates(claims, train + dev)))
+    is_train = [i < len(train) for _ in range(2) for i in range(len(train) + len(dev))]
+    vietnamese = trials(embedder, claims + vi_claims, vi_queries)
+    return Corpus(
+        [t for t, tr in zip(tweets, is_train, strict=True) if tr],
+        [t for t, tr in zip(tweets, is_train, strict=True) if not tr],
+        [t for t in vietnamese if vi_split[t.group] == "train"],
+        [t for t in vietnamese if vi_split[t.group] == "dev"],
+    )
+
+
+def thresholds(found: Corpus, features: Sequence[str], dense: bool) -> tuple[dict[str, float], dict]:
+    """``show`` and ``certain`` from out-of-fold decisions on train (tweets and Vietnamese sentences
+    in the same folds), with those decisions by language."""
+    decided = out_of_fold(same_only(found.tweets_train + found.vi_train), features, dense)
+    oof = {"en": decided[: len(found.tweets_train)], "vi": decided[len(found.tweets_train) :]}
+    both = [oof["en"], oof["vi"]]
+    return {"show": lowest(both, SHOW_PRECISION), "certain": lowest(both, CERTAIN_PRECISION)}, oof
+
+
+def marked_groups(found: list[Trial]) -> dict[str, list[int]]:
+    """Trial positions of Vietnamese sentences written with marks and without."""
+    out: dict[str, list[int]] = {"with marks": [], "without marks": []}
+    for i, trial in enumerate(found):
+        out["with marks" if marked_share(trial.query) > 0 else "without marks"].append(i)
+    return out
 
 
 def main() -> None:
@@ -263,77 +389,102 @@ def main() -> None:
         (q["text"], frozenset(int(g) for g in q["gold_vclaim_ids"]))
         for q in read_jsonl(args.data / "queries_dev.jsonl")
     ]
+    vi_groups = read_jsonl(VIETNAMESE)
+    vi_claims, vi_queries = vietnamese_queries(vi_groups)
+    vi_split = {group["id"]: group["split"] for group in vi_groups}
     embedder = DiskCachedEmbedder(
         embedder_from_settings(Settings(embedding_cache_size=50_000)), own_vectors()
     )
 
     started = time.perf_counter()
-    queries = with_duplicates(claims, train + dev)
-    models: dict[str, Logistic] = {}
-    for variant, source, features in (
-        ("hybrid", embedder, SAME_FEATURES),
-        ("lexical", None, LEXICAL_FEATURES),
-    ):
-        found = trials(source, claims, queries)
-        is_train = [i < len(train) for _ in range(2) for i in range(len(queries))]
-        models[variant] = fit(
-            *rows_of([t for t, tr in zip(found, is_train, strict=True) if tr], cross=False), features
-        )
-        models[variant + "_dev"] = [t for t, tr in zip(found, is_train, strict=True) if not tr]  # type: ignore[assignment]
+    hybrid_trials = corpus(embedder, claims, train, dev, vi_claims, vi_queries, vi_split)
+    lexical_trials = corpus(None, claims, train, dev, vi_claims, vi_queries, vi_split)
     embedder.save()
+    marks, oof = thresholds(hybrid_trials, HYBRID_FEATURES, True)
+    lex_marks, _ = thresholds(lexical_trials, LEXICAL_VI_FEATURES, False)
+    hybrid = fit(*rows_of(hybrid_trials.tweets_train + hybrid_trials.vi_train, cross=False), HYBRID_FEATURES)
+    lexical = fit(
+        *rows_of(lexical_trials.tweets_train + lexical_trials.vi_train, cross=False), LEXICAL_VI_FEATURES
+    )
 
     pairs = read_jsonl(PAIRS)
     unrelated = read_jsonl(UNRELATED)
     pair_claims = [(PAIR_OFFSET + i, p["claim"]) for i, p in enumerate(pairs)]
-    pair_queries = [(p["rumour"], frozenset({PAIR_OFFSET + i})) for i, p in enumerate(pairs)]
+    pair_queries = [
+        Query(p["rumour"], frozenset({PAIR_OFFSET + i}), frozenset({PAIR_OFFSET + i}), p["id"], i % 2)
+        for i, p in enumerate(pairs)
+    ]
     pair_trials = trials(embedder, claims + pair_claims, pair_queries)
     full = build(embedder, claims + pair_claims, set())
     unrelated_trials = [
-        Trial(u["text"], found, frozenset(), False)
+        Trial(u["text"], found, frozenset(), False, u["id"])
         for u, found in zip(unrelated, full.scored([u["text"] for u in unrelated]), strict=True)
     ]
     embedder.save()
     cross_trials = pair_trials + unrelated_trials
-    keys = [p["id"] for p in pairs] * 2 + [u["id"] for u in unrelated]
-    cross = fit(*rows_of(cross_trials, cross=True), CROSS_FEATURES)
-    hybrid, lexical = models["hybrid"], models["lexical"]
-    final = MatchModels(hybrid, lexical, cross, {})
-
-    dev_hybrid = decide(models["hybrid_dev"], final, True)  # type: ignore[arg-type]
-    dev_lexical = decide(models["lexical_dev"], final, False)  # type: ignore[arg-type]
-    show, certain = lowest(dev_hybrid, SHOW_PRECISION), lowest(dev_hybrid, CERTAIN_PRECISION)
-    marks = {"show": show, "certain": certain}
-    seconds = time.perf_counter() - started
-
-    print("## Rumour matching: CheckThat! 2020 dev (same language) and translated pairs (cross-language)\n")
-    positives = [d for d in dev_hybrid if d[0]]
-    print(
-        f"Dev: {len(dev)} tweets, {len(dev_hybrid)} trials; the best match is right on "
-        f"{np.mean([r for _, r, _ in positives]):.3f} of the positive trials (the index's own top 1). "
-        f"Run {seconds:.0f} s."
-    )
-    table("Hybrid (e5 + BM25), dev", dev_hybrid, len(dev), marks)
-    lex_marks = {
-        "show": lowest(dev_lexical, SHOW_PRECISION),
-        "certain": lowest(dev_lexical, CERTAIN_PRECISION),
-    }
-    table("Lexical only (no embedder), dev, its own thresholds", dev_lexical, len(dev), lex_marks)
-    at_show, at_certain = rates(dev_lexical, show), rates(dev_lexical, certain)
-    print(f"\nLexical at the hybrid thresholds: show {at_show}, certain {at_certain}")
-    cv_raw = cross_validated(cross_trials, keys, hybrid, lexical, ())
+    keys = [t.group for t in cross_trials]
+    cross = fit(*cross_rows(cross_trials, hybrid_trials.vi_train), CROSS_FEATURES)
+    cv_raw = cross_validated(cross_trials, keys, hybrid_trials.vi_train, hybrid, lexical, ())
     raw = {
-        name: lowest(cv_raw, floor)
+        name: lowest([cv_raw], floor)
         for name, floor in (("show", SHOW_PRECISION), ("certain", CERTAIN_PRECISION))
     }
     anchors = tuple((raw[name], marks[name]) for name in ("show", "certain") if raw[name] < 1.0)
-    cv = cross_validated(cross_trials, keys, hybrid, lexical, anchors)
+    cv = cross_validated(cross_trials, keys, hybrid_trials.vi_train, hybrid, lexical, anchors)
+    final = MatchModels(hybrid, lexical, cross, marks, anchors)
+
+    dev_en = decide(hybrid_trials.tweets_dev, final, True)
+    dev_vi = decide(hybrid_trials.vi_dev, final, True)
+    lex_en = decide(lexical_trials.tweets_dev, final, False)
+    lex_vi = decide(lexical_trials.vi_dev, final, False)
+    seconds = time.perf_counter() - started
+
+    print("## Rumour matching: same language (CheckThat! 2020, the Vietnamese set) and across languages\n")
+    positives = [d for d in dev_en if d[0]]
+    vi_positives = [d for d in dev_vi if d[0]]
+    print(
+        f"Dev: {len(dev)} tweets ({len(dev_en)} trials), {sum(s == 'dev' for s in vi_split.values())} "
+        f"Vietnamese claims ({len(dev_vi)} trials). The best match is right on "
+        f"{np.mean([r for _, r, _ in positives]):.3f} (tweets) and "
+        f"{np.mean([r for _, r, _ in vi_positives]):.3f} (Vietnamese) of the positive trials. "
+        f"Run {seconds:.0f} s."
+    )
+    print(f"\nThresholds (5-fold cross-validation on train): {marks}.\n")
+    train_rows = [
+        ("train (out of fold), en", oof["en"], [t.group for t in hybrid_trials.tweets_train]),
+        ("train (out of fold), vi", oof["vi"], [t.group for t in hybrid_trials.vi_train]),
+    ]
+    table(train_rows, marks)
+    print("\n### Hybrid (e5 + BM25), dev\n")
+    dev_rows = [
+        ("CheckThat tweets (en)", dev_en, [t.group for t in hybrid_trials.tweets_dev]),
+        ("Vietnamese set (vi)", dev_vi, [t.group for t in hybrid_trials.vi_dev]),
+    ]
+    for label, chosen in marked_groups(hybrid_trials.vi_dev).items():
+        dev_rows.append(
+            (f"vi, {label}", [dev_vi[i] for i in chosen], [hybrid_trials.vi_dev[i].group for i in chosen])
+        )
+    table(dev_rows, marks)
+    print(f"\n### Lexical only (no embedder), dev, its own thresholds {lex_marks}\n")
+    table(
+        [
+            ("CheckThat tweets (en)", lex_en, [t.group for t in lexical_trials.tweets_dev]),
+            ("Vietnamese set (vi)", lex_vi, [t.group for t in lexical_trials.vi_dev]),
+        ],
+        lex_marks,
+    )
+    print(
+        f"\nLexical at the hybrid thresholds: en {rates(lex_en, marks['show'])} / "
+        f"{rates(lex_en, marks['certain'])}, vi {rates(lex_vi, marks['show'])} / "
+        f"{rates(lex_vi, marks['certain'])}"
+    )
     print(
         f"\nCross-language: {len(pair_trials)} pair trials (half with the claim in the base), "
         f"{len(unrelated_trials)} unrelated; 5-fold CV over pairs. Cross-language scores for precision "
         f"0.80 / 0.95 on the pairs ({raw['show']:.3f} / {raw['certain']:.3f}) are moved onto the "
         "same-language thresholds."
     )
-    halves_of = {"vi rumour -> en claim": [], "en rumour -> vi claim": []}
+    halves_of: dict[str, list[int]] = {"vi rumour -> en claim": [], "en rumour -> vi claim": []}
     for i, p in enumerate(pairs):
         halves_of[
             "vi rumour -> en claim" if language_of(p["rumour"]) == "vi" else "en rumour -> vi claim"
@@ -349,11 +500,12 @@ def main() -> None:
             print(f"| {label} | {name} | " + " | ".join(f"{v:.3f}" for v in values) + " |")
 
     document = {
-        "about": "Fitted by bench/rumour_thresholds.py (CheckThat! 2020 train; "
-        "bench/data/rumour_pairs.jsonl); thresholds calibrated on CheckThat! 2020 dev.",
+        "about": "Fitted by bench/rumour_thresholds.py (CheckThat! 2020 train, the train half of "
+        "bench/data/rumour_pairs_vi.jsonl; bench/data/rumour_pairs.jsonl); thresholds by 5-fold "
+        "cross-validation on train.",
         SAME: {"hybrid": hybrid.to_json(), "lexical": lexical.to_json()},
         CROSS: {"model": cross.to_json(), "anchors": [list(pair) for pair in anchors]},
-        "thresholds": {"show": show, "certain": certain},
+        "thresholds": marks,
     }
     if not args.check:
         MODEL_PATH.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -14,7 +14,7 @@ from civicpulse.domain import SubmissionIn
 from civicpulse.insight.base import AnalysedBatch
 from civicpulse.knowledge import claims as claim_base
 from civicpulse.knowledge.rumour_model import language_of, number_agreement, shipped
-from civicpulse.knowledge.rumours import RumourMatcher, check_worthy
+from civicpulse.knowledge.rumours import ClaimIndex, RumourMatcher, Thresholds, check_worthy, match_text
 from civicpulse.runtime.hooks import analysed_hooks, lazy_embedder
 from civicpulse.settings import Settings
 from civicpulse.store import claims as stored
@@ -22,12 +22,25 @@ from civicpulse.store.contacts import ContactCipher
 from civicpulse.store.db import Database
 from civicpulse.store.submissions import accept_submissions
 from civicpulse.store.tables import AnnotationRow
-from tests.conftest import LiveServer
+from civicpulse.textkit.folding import fold
+from tests.conftest import LiveServer, make_settings
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "official" / "claims.jsonld"
 CLAIMS = json.loads(EXAMPLES.read_text(encoding="utf-8"))
 MOTORBIKES = CLAIMS[0]["claimReviewed"]  # Vietnamese
+LEMON = CLAIMS[1]["claimReviewed"]  # Vietnamese
+LAND = CLAIMS[2]["claimReviewed"]  # Vietnamese: farmland by the river taken for an industrial zone
 ARSENIC = CLAIMS[4]["claimReviewed"]  # English
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+DEMO = read_jsonl(EXAMPLES.parents[1] / "vietnamese_submissions.jsonl")
+DEMO_RUMOURS = {
+    row["source_id"]: row["text"] for row in read_jsonl(EXAMPLES.parents[1] / "rumour_submissions.jsonl")
+}
 
 
 def load_claims(db: Database) -> dict[str, int]:
@@ -78,6 +91,8 @@ def test_check_worthy_sentences_have_a_claims_shape() -> None:
     text = "Cảm ơn. Nghe nói từ tháng 7 xe máy cũ sẽ bị cấm. Đường này đẹp quá đi mất thôi."
     kept = [text[s:e] for s, e in check_worthy(text)]
     assert kept == ["Nghe nói từ tháng 7 xe máy cũ sẽ bị cấm."]
+    unmarked = "Cam on. nghe noi tu thang sau xe may cu bi cam. Duong nay dep qua di mat thoi."
+    assert [unmarked[s:e] for s, e in check_worthy(unmarked)] == ["nghe noi tu thang sau xe may cu bi cam."]
     english = "Is it true that tap water has arsenic in it? Thanks a lot."
     assert [english[s:e] for s, e in check_worthy(english)] == [
         "Is it true that tap water has arsenic in it?"
@@ -193,6 +208,12 @@ def test_the_language_is_told_by_letters_only_vietnamese_uses() -> None:
     assert language_of("The café near the école is closed") == "en"
 
 
+def test_vietnamese_typed_without_marks_is_vietnamese() -> None:
+    assert language_of("nghe noi tu thang 7 xe may cu se bi cam chay trong noi thanh") == "vi"
+    assert language_of("Chung toi, nguoi dan xa Phu Lang, kien quyet phan doi viec dat nha may") == "vi"
+    assert language_of("I heard that old motorbikes will be banned from the city centre") == "en"
+
+
 def test_without_claims_or_with_matching_off_nothing_is_signalled(db: Database, settings: Settings) -> None:
     [rumour] = analysed(
         db, settings, ["Nghe nói từ 1/7 xe máy đăng ký hơn 10 năm sẽ bị cấm chạy trong nội thành."]
@@ -231,3 +252,62 @@ def test_the_panel_counts_distinct_people_and_suppresses_groups_under_k(
     assert row["provinces"] == [{"province": "87", "people": 5, "suppressed": False}]
     assert row["trend"][-1] == {"day": row["trend"][-1]["day"], "people": 5, "suppressed": False}
     assert page.status_code == 200 and MOTORBIKES in page.text
+
+
+def phu_lang_petitions() -> list[str]:
+    """Every copy of the demo's coordinated petition from xã Phù Lãng against a waste plant on the
+    banks of the Cầu river (with and without marks): a protest, not a repeat of the land claim."""
+    return [
+        row["text"]
+        for row in DEMO
+        if (row["locality"] or "").startswith("Xã Phù Lãng") and "ven song cau" in fold(row["text"])
+    ]
+
+
+@pytest.fixture(scope="module")
+def demo_base() -> ClaimIndex:
+    """The demo's fact-checks as a claim base, with the configured embedder."""
+    index = ClaimIndex(lazy_embedder(make_settings("sqlite://"))())
+    index.add([(i, claim["claimReviewed"], None) for i, claim in enumerate(CLAIMS)])
+    return index
+
+
+DEFAULTS = Thresholds.from_settings(make_settings("sqlite://"))
+
+
+def test_the_demo_petition_from_phu_lang_is_not_a_rumour(demo_base: ClaimIndex) -> None:
+    petitions = phu_lang_petitions()
+    assert len(petitions) >= 30 and any(text.isascii() for text in petitions)
+    found = [
+        (match.level, text[match.start : match.end])
+        for text in petitions
+        for match in match_text(demo_base, text, DEFAULTS)
+    ]
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    ("text", "claim"),
+    [
+        (DEMO_RUMOURS["demo-rumour-0001"], MOTORBIKES),
+        (DEMO_RUMOURS["demo-rumour-0002"], MOTORBIKES),
+        (DEMO_RUMOURS["demo-rumour-0003"], LEMON),
+        (DEMO_RUMOURS["demo-rumour-0004"], LAND),
+        (next(row["text"] for row in DEMO if "thu hoi toan bo dat nong nghiep" in fold(row["text"])), LAND),
+        ("uong nuoc chanh nong moi sang chua khoi sot xuat huyet ko can di kham that ko moi nguoi", LEMON),
+        ("nghe noi tu 1/7 xe may dang ky tren 10 nam bi cam luu thong trong noi thanh", MOTORBIKES),
+    ],
+)
+def test_vietnamese_repeats_are_still_matched(demo_base: ClaimIndex, text: str, claim: str) -> None:
+    [best, *_] = match_text(demo_base, text, DEFAULTS)
+    assert demo_base.texts[best.claim_id] == claim
+
+
+def test_the_hook_signals_a_repeat_but_not_a_petition_on_its_topic(db: Database, hook: RumourMatcher) -> None:
+    ids = load_claims(db)
+    petition = phu_lang_petitions()[0]
+    rumour = "Nghe nói tỉnh sắp thu hồi toàn bộ đất nông nghiệp ven sông để xây khu công nghiệp."
+    petition_id, rumour_id = analysed(db, hook.settings, [petition, rumour])
+    run_hook(db, hook, [petition_id, rumour_id])
+    assert signals(db, petition_id) == []
+    assert [claim for claim, _ in signals(db, rumour_id)][:1] == [ids[LAND]]

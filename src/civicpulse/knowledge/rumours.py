@@ -5,7 +5,8 @@ with a claim's shape (figures, names, "nghe nói", "sắp", "will" ...), and sea
 ``HybridIndex`` of the stored claims (its order is kept; claims in the other language are added by
 e5 cosine), and ``rumour_model`` says how likely each candidate is repeated. A sentence scoring at
 least ``rumour_show_threshold`` makes a rumour signal for an official to look at; at least
-``rumour_certain_threshold``, a certain one. Both defaults are calibrated on CheckThat! 2020 dev
+``rumour_certain_threshold``, a certain one. Both defaults are chosen by cross-validation on the
+train halves of CheckThat! 2020 and of a Vietnamese set written for the project
 (``bench/rumour_thresholds.py``). Claims spreading fast raise alerts through ``rumour`` alert
 rules. The index needs an embedder: the runtime hands one over through ``use_embedder`` (the
 knowledge layer never builds one), and without it the index is lexical only.
@@ -42,7 +43,9 @@ from civicpulse.store import claims as stored
 from civicpulse.store.counts import read_facts
 from civicpulse.store.submissions import redacted_texts
 from civicpulse.store.tables import RumourSignalRow, utcnow
+from civicpulse.textkit.folding import fold
 from civicpulse.textkit.placeholders import without_placeholders
+from civicpulse.textkit.vietnamese import has_marks
 
 MIN_WORDS = 4
 MAX_SENTENCES = 30
@@ -50,11 +53,19 @@ CANDIDATES = 5
 _CUES = re.compile(
     r"\d|%|nghe nói|nghe đồn|tin đồn|đồn rằng|nghe đâu|sắp|sẽ|chuẩn bị|bắt đầu|từ ngày|kể từ|"
     r"cấm|phạt|miễn phí|bắt buộc|thu hồi|tăng|giảm|hủy|huỷ|chính thức|thông báo|có phải|có đúng|"
-    r"thật không|đúng không|"
+    r"thật không|đúng không|đồn|lan truyền|trên mạng|có tin|chữa khỏi|"
+    r"(?:người ta|hàng xóm|mọi người|có người|ai cũng) (?:nói|bảo)|"
     r"\b(?:will|going to|banned?|free|fines?|fined|rumou?rs?|heard|says?|said|claims?|new law|from|"
     r"is it true|true that)\b",
     re.IGNORECASE,
 )
+_UNMARKED_CUES = re.compile(
+    r"\b(?:nghe noi|nghe don|tin don|don rang|nghe dau|sap|chuan bi|bat dau|tu ngay|ke tu|bi cam|bi phat|"
+    r"mien phi|bat buoc|thu hoi|chinh thuc|thong bao|co phai|co dung|that (?:khong|ko|k)|lan truyen|"
+    r"tren mang|chua khoi|(?:nguoi ta|hang xom|moi nguoi|co nguoi) (?:noi|bao)|"
+    r"(?:dung|phai) (?:khong|ko|k))\b"
+)
+"""The Vietnamese cues of a sentence typed without marks (those that stay unambiguous without them)."""
 _WORD_AFTER_WORD = re.compile(r"(?<=\w\s)\w+")
 
 
@@ -65,13 +76,14 @@ def _has_name(sentence: str) -> bool:
 
 def check_worthy(text: str) -> list[tuple[int, int]]:
     """``(start, end)`` of the sentences of ``text`` shaped like a claim: enough words, and a
-    figure, a name past the first word, or a cue of hearsay, change or rule."""
+    figure, a name past the first word, or a cue of hearsay, change or rule (with marks or without)."""
     kept = []
     for start, end in sentences(text):
         sentence = text[start:end]
         if len(without_placeholders(sentence).split()) < MIN_WORDS:
             continue
-        if _CUES.search(sentence) or _has_name(sentence):
+        unmarked = not has_marks(sentence) and _UNMARKED_CUES.search(fold(sentence))
+        if _CUES.search(sentence) or unmarked or _has_name(sentence):
             kept.append((start, end))
     return kept[:MAX_SENTENCES]
 
@@ -227,7 +239,13 @@ class ClaimIndex:
         return self._by_language.get(language)
 
     def _candidate(
-        self, query: str, vector: np.ndarray | None, claim_id: int, probability: float, rank: int
+        self,
+        query: str,
+        language: str,
+        vector: np.ndarray | None,
+        claim_id: int,
+        probability: float,
+        rank: int,
     ) -> Candidate:
         claim = self.texts[claim_id]
         terms, pairs = coverage(query, claim)
@@ -235,9 +253,20 @@ class ClaimIndex:
         cosine = claim_margin = query_margin = None
         if vector is not None and claim_id in self.vectors:
             cosine = float(self.vectors[claim_id] @ vector)
-            claim_margin = cosine - self.baselines[claim_id][language_of(query)]
+            claim_margin = cosine - self.baselines[claim_id][language]
             query_margin = cosine - _nearest_mean(self.reference[self.languages[claim_id]], vector)
-        return Candidate(probability, rank, cosine, claim_margin, query_margin, terms, pairs, shared, missing)
+        return Candidate(
+            probability,
+            rank,
+            cosine,
+            claim_margin,
+            query_margin,
+            terms,
+            pairs,
+            shared,
+            missing,
+            vietnamese=language == "vi",
+        )
 
     def scored(self, queries: Sequence[str]) -> list[list[Scored]]:
         """The candidates of each query with their features: the index's, then the other
@@ -253,8 +282,10 @@ class ClaimIndex:
             same = [(int(hit.id), hit.score, rank) for rank, hit in enumerate(hits)]
             same = [item for item in same if self.languages[item[0]] == language]
             cross = self._cross(vector, language, [int(hit.id) for hit in hits])
-            same_c = [self._candidate(query, vector, cid, p, rank) for cid, p, rank in same]
-            cross_c = [self._candidate(query, vector, cid, 0.0, rank) for rank, cid in enumerate(cross)]
+            same_c = [self._candidate(query, language, vector, cid, p, rank) for cid, p, rank in same]
+            cross_c = [
+                self._candidate(query, language, vector, cid, 0.0, rank) for rank, cid in enumerate(cross)
+            ]
             out.append(
                 [
                     Scored(cid, False, rank, row)
