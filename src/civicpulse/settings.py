@@ -162,8 +162,8 @@ class Settings(BaseSettings):
     themes_fit_sample: int = Field(
         default=50_000,
         ge=100,
-        description="Themes of larger slices are fitted on a sample of this many items; the rest are "
-        "assigned to the fitted themes (on Ray with `--engine ray`).",
+        description="`civicpulse themes --engine ray` fits the themes of larger slices on a sample of "
+        "this many items and assigns the rest to them on Ray.",
     )
 
     stages: list[str] = Field(
@@ -278,13 +278,13 @@ class Settings(BaseSettings):
         default=True, description="Match analysed submissions' sentences against the claim base."
     )
     rumour_show_threshold: float = Field(
-        default=0.42,
+        default=0.445,
         ge=0,
         le=1,
         description="Match score from which a rumour is shown to an official (bench/rumour_thresholds.py).",
     )
     rumour_certain_threshold: float = Field(
-        default=0.805,
+        default=0.89,
         ge=0,
         le=1,
         description="Match score from which a rumour signal is certain (bench/rumour_thresholds.py).",
