@@ -36,6 +36,12 @@ For every conversation it also prints coherence: the mean cosine of assigned com
 theme's centroid (vectors centred on the conversation's mean), and the size distribution. The
 k-means baseline there uses CivicPulse's number of themes (no gold k exists).
 
+Typed without marks: half the items of ViCTSD and of ViCTSD-dev (every other one by a hash of the
+text) with their marks stripped, then restored by the normalize stage, with the vectors of the
+restored text (as the embed stage reads it): themes on the text as typed (before) and on the
+restored text (now), scored against the gold topics and against the split by typing (marked or
+not: 0 when the themes ignore how a text was typed).
+
 Stability: two runs on shuffled input, and another seed, on VNTC + ViCTSD pooled. Scale: time to
 theme 100,000 items (real vectors repeated with light random-projection noise); BERTopic at that
 size only with ``--bertopic-scale`` (about 10 minutes on 2 cores).
@@ -215,14 +221,17 @@ def ours(
     describe: bool = False,
     ids: Sequence[int] | None = None,
     languages: Sequence[str | None] | None = None,
+    restored: Sequence[str | None] | None = None,
 ) -> np.ndarray:
     """CivicPulse theme labels (``-1``: unassigned); ``ids`` default to the positions."""
     from civicpulse.insight.themes import ClusterParams, ThemeItem, discover_themes
 
     ids = range(len(texts)) if ids is None else ids
     langs = [None] * len(texts) if languages is None else languages
+    back = [None] * len(texts) if restored is None else restored
     items = [
-        ThemeItem(id=int(i), text=t, language=lang) for i, t, lang in zip(ids, texts, langs, strict=True)
+        ThemeItem(id=int(i), text=t, language=lang, restored=r)
+        for i, t, lang, r in zip(ids, texts, langs, back, strict=True)
     ]
     found = discover_themes(items, vectors, ClusterParams(seed=seed), describe=describe)
     return found.clustering.labels
@@ -343,6 +352,67 @@ def compare(name: str, data: Labelled, vectors: np.ndarray, mixed: bool = False)
         )
     if not bertopic_available():
         print(f"  {'BERTopic':<34}not installed (make bench-setup)")
+
+
+# --- typed without marks -----------------------------------------------------------------------
+
+
+def restored_texts(texts: Sequence[str], hints: Sequence[str | None] | None = None) -> list[str | None]:
+    """Each text as the normalize stage restores it (``None`` where it restored no marks); the
+    language is the hint, else the stage's syllable check (the language stage is not run)."""
+    from civicpulse.analysis.base import AnalysisItem
+    from civicpulse.analysis.text import NormalizeStage
+    from civicpulse.settings import Settings
+
+    stage = NormalizeStage(Settings().model_copy(update={"segment_words": False}))
+    langs = [None] * len(texts) if hints is None else hints
+    items = [
+        AnalysisItem(id=i, text=t, language_hint=h) for i, (t, h) in enumerate(zip(texts, langs, strict=True))
+    ]
+    outputs = stage.process(items).outputs
+    return [
+        out.text if (out := outputs.get(i)) is not None and out.restored else None for i in range(len(texts))
+    ]
+
+
+def analysed_vectors(
+    name: str, texts: Sequence[str], restored: Sequence[str | None], vectors: np.ndarray
+) -> np.ndarray:
+    """``vectors`` with the rows of restored texts replaced by the vectors of their restored text."""
+    rows = [i for i, r in enumerate(restored) if r is not None]
+    out = np.array(vectors, copy=True)
+    if rows:
+        out[rows] = cached_vectors(f"{name}-restored", [restored[i] or texts[i] for i in rows])
+    return out
+
+
+def half_unmarked(name: str, data: Labelled, vectors: np.ndarray) -> None:
+    """Half the items typed without marks: themes on the text as typed and on the restored text."""
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    from civicpulse.textkit.vietnamese import strip_marks
+
+    unmarked = [hashlib.blake2b(t.encode(), digest_size=1).digest()[0] % 2 == 1 for t in data.texts]
+    typed = [strip_marks(t) if u else t for t, u in zip(data.texts, unmarked, strict=True)]
+    back = restored_texts(typed)
+    analysed = analysed_vectors(f"{name}-half-unmarked", typed, back, vectors)
+    runs = {
+        "all typed with marks (reference)": ours(data.texts, vectors, languages=data.languages),
+        "themes on the text as typed (before)": ours(typed, analysed, languages=data.languages),
+        "themes on the restored text (now)": ours(typed, analysed, languages=data.languages, restored=back),
+    }
+    print(
+        f"\n{name}, {sum(unmarked)} of {len(typed)} typed without marks ({sum(r is not None for r in back)} "
+        "restored by the normalize stage)"
+    )
+    print(f"  {'method':<40}{'NMI':>7}{'ARI':>7}{'NMI typing':>12}{'ARI typing':>12}{'themes':>8}")
+    for method, labels in runs.items():
+        s = scores(data.gold, labels)
+        by_typing = normalized_mutual_info_score(unmarked, labels), adjusted_rand_score(unmarked, labels)
+        print(
+            f"  {method:<40}{s['nmi']:>7.3f}{s['ari']:>7.3f}{by_typing[0]:>12.3f}{by_typing[1]:>12.3f}"
+            f"{s['themes']:>8}"
+        )
 
 
 # --- Pol.is ------------------------------------------------------------------------------------
@@ -531,38 +601,57 @@ def _repeats(sentences: Sequence[str]) -> int:
     return sum(len(a & b) / max(len(a | b), 1) >= 0.6 for i, a in enumerate(words) for b in words[i + 1 :])
 
 
-def readability(name: str, texts: Sequence[str], vectors: np.ndarray) -> None:
-    """Labels as phrases of the members' own words, fragments, repeated summary sentences."""
+def readability(
+    name: str, texts: Sequence[str], vectors: np.ndarray, restored: Sequence[str | None] | None = None
+) -> None:
+    """Labels as phrases of the members' own words (verbatim in a member's analysed text: restored
+    where marks were restored), fragments, repeated summary sentences; with ``restored``, themes on
+    the text as typed (before) beside themes on the restored text (now), with each one's share of
+    members typed without marks."""
     from civicpulse.insight.themes import ThemeItem, discover_themes
-    from civicpulse.insight.themes.words import is_word, label_of
+    from civicpulse.insight.themes.words import is_word
 
-    items = [ThemeItem(id=i, text=t) for i, t in enumerate(texts)]
-    found = discover_themes(items, vectors)
-    text_of = dict(enumerate(texts))
-    rows = []
-    for kind in ("keyword list (before)", "phrase (now)"):
-        verbatim = fragments = repeats = 0
-        for theme in found.themes:
-            label = label_of(theme.keywords) if kind.startswith("keyword") else theme.label
-            verbatim += _verbatim(label, [text_of[i] for i in theme.member_ids])
-            fragments += sum(not is_word(k.replace(" ", "_")) for k in theme.keywords)
-            repeats += _repeats([q.text for q in theme.summary])
-        rows.append((kind, verbatim, fragments, repeats))  # keywords and summaries: as now in both
-    n = len(found.themes)
-    print(f"\nreadability on {name}: {len(texts)} items, {n} themes")
-    print(f"  {'label':<24}{'verbatim in a member':>22}{'fragment keywords':>19}{'repeated summary':>18}")
-    for kind, verbatim, fragments, repeats in rows:
-        print(f"  {kind:<24}{verbatim / max(n, 1):>21.0%} {fragments:>18}{repeats:>18}")
-    for theme in found.themes[:8]:
+    runs = (
+        {"phrase": None}
+        if restored is None
+        else {"on the text as typed": None, "on the restored text": restored}
+    )
+    for kind, back in runs.items():
+        rest = [None] * len(texts) if back is None else back
+        items = [
+            ThemeItem(id=i, text=t, restored=r) for i, (t, r) in enumerate(zip(texts, rest, strict=True))
+        ]
+        found = discover_themes(items, vectors)
+        analysed = {item.id: item.analysed_text for item in items}
+        verbatim = sum(_verbatim(t.label, [analysed[i] for i in t.member_ids]) for t in found.themes)
+        fragments = sum(not is_word(k.replace(" ", "_")) for t in found.themes for k in t.keywords)
+        repeats = sum(_repeats([q.text for q in t.summary]) for t in found.themes)
+        n = len(found.themes)
+        print(f"\nreadability on {name}, themes {kind}: {len(texts)} items, {n} themes")
         print(
-            f"    {theme.label[:40]:<42}({len(theme.member_ids)} items)  was: {label_of(theme.keywords)[:40]}"
+            f"  label verbatim in a member {verbatim / max(n, 1):.0%}, fragment keywords {fragments}, "
+            f"repeated summary sentences {repeats}"
         )
+        if restored is not None:
+            mostly = [
+                t
+                for t in found.themes
+                if sum(restored[i] is not None for i in t.member_ids) >= 0.8 * len(t.member_ids)
+            ]
+            print(f"  themes of which at least 80 % was typed without marks: {len(mostly)}", end="")
+            print("".join(f", {t.label!r} ({len(t.member_ids)} items)" for t in mostly))
+        for theme in sorted(found.themes, key=lambda t: -len(t.member_ids))[:8]:
+            unmarked = sum(restored is not None and restored[i] is not None for i in theme.member_ids)
+            size = len(theme.member_ids)
+            print(f"    {theme.label[:40]:<42}{size:>4} items, {unmarked:>3} of them restored")
 
 
-def demo_texts() -> list[str]:
-    """The texts of the demo's Vietnamese sample (written for the project, in examples/)."""
+def demo_texts() -> tuple[list[str], list[str | None]]:
+    """The texts of the demo's Vietnamese sample (written for the project, in examples/) and their
+    language hints."""
     path = Path(__file__).resolve().parent.parent / "examples" / "vietnamese_submissions.jsonl"
-    return [row["text"] for row in read_jsonl(path)]
+    rows = read_jsonl(path)
+    return [row["text"] for row in rows], [row.get("language_hint") for row in rows]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -572,7 +661,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scale", type=int, default=100_000, help="items in the timing run (0: skip)")
     parser.add_argument("--bertopic-scale", action="store_true", help="run BERTopic on those items too")
     parser.add_argument(
-        "--skip", nargs="*", default=[], choices=["labelled", "readability", "polis", "stability", "scale"]
+        "--skip",
+        nargs="*",
+        default=[],
+        choices=["labelled", "unmarked", "readability", "polis", "stability", "scale"],
     )
     parser.add_argument("--no-bertopic", action="store_true", help="leave BERTopic out (quick runs)")
     parser.add_argument("--embed-only", action="store_true")
@@ -581,7 +673,11 @@ def main(argv: list[str] | None = None) -> None:
     SKIP_BERTOPIC = args.no_bertopic
     sets = datasets(args.per_label)
     sets.update(confirm_datasets(args.per_label))
-    needed = sets if {"labelled", "stability", "scale"} - set(args.skip) or args.embed_only else {"VNTC"}
+    needed = (
+        sets
+        if {"labelled", "unmarked", "stability", "scale"} - set(args.skip) or args.embed_only
+        else {"VNTC"}
+    )
     vectors = {name: cached_vectors(name, sets[name].texts) for name in needed}
     if args.embed_only:
         for conv in polis_conversations(args.polis_min):
@@ -610,9 +706,14 @@ def main(argv: list[str] | None = None) -> None:
         compare(
             "VNTC-2 + CFPB (vi + en)", mixed2, np.vstack([vectors["VNTC-2"], vectors["CFPB"]]), mixed=True
         )
+    if "unmarked" not in args.skip:
+        half_unmarked("ViCTSD", sets["ViCTSD"], vectors["ViCTSD"])
+        half_unmarked("ViCTSD-dev", sets["ViCTSD-dev"], vectors["ViCTSD-dev"])
     if "readability" not in args.skip:
-        demo = demo_texts()
-        readability("the demo's Vietnamese sample", demo, cached_vectors("demo-vi", demo))
+        demo, hints = demo_texts()
+        back = restored_texts(demo, hints)
+        demo_vectors = analysed_vectors("demo-vi", demo, back, cached_vectors("demo-vi", demo))
+        readability("the demo's Vietnamese sample", demo, demo_vectors, back)
         readability("VNTC", sets["VNTC"].texts, vectors["VNTC"])
     if "polis" not in args.skip:
         polis(args.polis_min)

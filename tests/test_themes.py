@@ -17,9 +17,10 @@ from sqlalchemy import select
 from civicpulse.domain import Contact, Role, SubmissionIn
 from civicpulse.embeddings import BundledEmbedder
 from civicpulse.errors import Unprocessable
-from civicpulse.insight.themes import ThemeItem, discover_themes
+from civicpulse.insight.themes import ClusterParams, ThemeItem, discover_themes
 from civicpulse.insight.themes.decisions import decide
 from civicpulse.insight.themes.service import ThemeSlice, assign_new, refresh_themes, themes_view
+from civicpulse.insight.themes.slices import load_slice
 from civicpulse.insight.themes.words import content_words
 from civicpulse.intake.service import accept
 from civicpulse.llm import ChatClient
@@ -31,6 +32,7 @@ from civicpulse.store.db import Database
 from civicpulse.store.tables import AnnotationRow, SubmissionRow
 from civicpulse.store.themes import ThemeMemberRow
 from civicpulse.store.users import create_token, create_user
+from civicpulse.textkit.vietnamese import has_marks, strip_marks
 from tests.conftest import make_settings
 from tests.fake_openai import FakeChat, fake_chat
 from tests.server import serving
@@ -67,6 +69,8 @@ NOISE = [
 ]
 TOPICS = {"flood": FLOODS, "waste": WASTE, "noise": NOISE}
 START = datetime(2026, 3, 2, 8, tzinfo=UTC)
+# words join the vectors from 200 items on; these small slices get them too, as the demo's 1,400 do
+WITH_WORDS = ClusterParams(word_min_items=20)
 
 
 @lru_cache(maxsize=1)
@@ -421,3 +425,74 @@ def test_two_fresh_stores_give_the_same_themes(tmp_path) -> None:
         db.dispose()
     assert views[0] == views[1]
     assert len(views[0]) >= 3
+
+
+def _assert_words_with_marks(label: str, keywords: list[str], members: list[ThemeItem]) -> None:
+    """The label is found verbatim in a member's text with marks (restored or typed so), and no
+    keyword comes twice, with and without its marks ("ngap" beside "ngập")."""
+    assert any(label.lower() in m.analysed_text.lower() and has_marks(m.analysed_text) for m in members)
+    assert keywords and not any(strip_marks(k) != k and strip_marks(k) in keywords for k in keywords)
+
+
+def test_twins_typed_without_marks_share_the_theme_label_and_summary_of_their_restored_text() -> None:
+    """Each complaint twice, with and without marks (its restored text given, as the normalize
+    stage gives it): both in one theme; the label, keywords and summary come from the restored
+    text, quotes and excerpts keep the citizen's own spelling."""
+    marked, gold, vectors = _items()
+    unmarked = [
+        ThemeItem(it.id + 1000, strip_marks(it.text), received_at=it.received_at, restored=it.text)
+        for it in marked
+    ]
+    items = marked + unmarked
+    found = discover_themes(items, np.vstack([vectors, vectors]), WITH_WORDS)
+    by_id = {it.id: int(label) for it, label in zip(items, found.clustering.labels, strict=True)}
+    assert all(by_id[it.id] == by_id[it.id + 1000] for it in marked)
+    assert len(found.themes) == len(set(gold)) and -1 not in by_id.values()
+    item_of = {it.id: it for it in items}
+    for theme in found.themes:
+        _assert_words_with_marks(theme.label, theme.keywords, [item_of[sid] for sid in theme.member_ids])
+        for quote in theme.quotes + theme.excerpts:
+            assert quote.text in item_of[quote.submission_id].text  # as typed
+        for sentence in theme.summary:
+            assert sentence.text in item_of[sentence.submission_id].analysed_text
+        typed = [q for q in theme.excerpts if item_of[q.submission_id].restored is not None]
+        assert typed and all(not has_marks(q.text) for q in typed)
+        folded = [strip_marks(q.text).lower() for q in theme.quotes]
+        assert len(folded) == len(set(folded))  # a twin's quote is the same quote: said once
+
+
+def test_complaints_typed_without_marks_join_the_same_complaints_with_marks(
+    settings: Settings, db: Database
+) -> None:
+    """The same complaints accepted with and without diacritics, through the real stages: the
+    normalize stage restores the marks, and themes read the restored text, so each pair lands in
+    one theme, labelled with marks; quotes stay verbatim in the redacted text as typed."""
+    cipher = ContactCipher(settings.fernet_key)
+    texts = [t for group in TOPICS.values() for t in group]
+    topic_of_text = {t: name for name, group in TOPICS.items() for t in group}
+    batch = [SubmissionIn(text=t, received_at=START + timedelta(hours=n)) for n, t in enumerate(texts)]
+    batch += [
+        SubmissionIn(text=strip_marks(t), received_at=START + timedelta(hours=n, minutes=30))
+        for n, t in enumerate(texts)
+    ]
+    accepted = [a.id for a in accept(db, cipher, batch, actor="test", client=None)]
+    twin = dict(zip(accepted[: len(texts)], accepted[len(texts) :], strict=True))
+    topic = {sid: topic_of_text[t] for sid, t in zip(accepted, texts + texts, strict=True)}
+    staged = settings.model_copy(update={"stages": ["language", "normalize", "pii", "embed"]})
+    assert Worker(db, build_pipeline(staged, db), staged).drain() == len(batch)
+    with db.read() as session:
+        items, _, _, _ = load_slice(session, ThemeSlice())
+        view = themes_view(session, ThemeSlice(), k_anonymity=1, params=WITH_WORDS)
+    item_of = {it.id: it for it in items}
+    assert all(item_of[sid].restored is None for sid in twin)
+    assert all(has_marks(item_of[sid].restored or "") for sid in twin.values())
+    theme_of = {sid: theme.id for theme in view.themes for sid in theme.member_ids}
+    assert set(theme_of) == set(topic)  # none unassigned
+    assert all(theme_of[a] == theme_of[b] for a, b in twin.items())
+    one_topic_each = {(theme_of[sid], name) for sid, name in topic.items()}
+    assert len(one_topic_each) == len(view.themes)
+    for theme in view.themes:
+        keywords = [k.replace(" ", "_") for k in theme.keywords]
+        _assert_words_with_marks(theme.label, keywords, [item_of[sid] for sid in theme.member_ids])
+        for quote in theme.quotes + theme.excerpts:
+            assert quote.text in item_of[quote.submission_id].text

@@ -13,7 +13,6 @@ from civicpulse.insight.themes.represent import (
     Quote,
     Theme,
     ThemeItem,
-    best_excerpt,
     growth,
     mean_urgency,
     nearest_first,
@@ -22,6 +21,7 @@ from civicpulse.insight.themes.represent import (
     shares,
     summary_for,
     trend,
+    typed_excerpt,
 )
 from civicpulse.insight.themes.words import PHRASE_SAMPLE, content_words, ctfidf, label_of, phrase_label
 
@@ -51,7 +51,8 @@ def discover_themes(
     *,
     describe: bool = True,
 ) -> ThemeSet:
-    """Themes of ``items`` (one vector row each). ``describe=False`` skips words, quotes and figures."""
+    """Themes of ``items`` (one vector row each), on their analysed texts (restored where marks
+    were restored). ``describe=False`` skips words, quotes and figures."""
     vectors = np.asarray(vectors, dtype=np.float32)
     if vectors.ndim != 2 or len(vectors) != len(items):
         raise Unprocessable(f"{len(items)} items need as many vector rows, got shape {vectors.shape}")
@@ -63,7 +64,7 @@ def discover_themes(
         return ThemeSet([], empty, [], 0.0)
     weights = np.asarray([item.weight for item in items], dtype=np.float64)
     languages = [item.language for item in items]
-    clustering = cluster(vectors, ids, weights, params, languages, [item.text for item in items])
+    clustering = cluster(vectors, ids, weights, params, languages, [item.analysed_text for item in items])
     labels = clustering.labels
     loose = labels == UNASSIGNED
     share = float(weights[loose].sum() / max(weights.sum(), 1e-9))
@@ -82,7 +83,9 @@ def describe_groups(
 ) -> dict[int, Theme]:
     """A described ``Theme`` for each group of item positions (keywords by class-based TF-IDF
     across the groups, so they are told apart); ``projected`` rows are unit vectors in the
-    clustering's space. Empty groups are left out."""
+    clustering's space. Keywords, the label and the summary come from the analysed texts (a label
+    is found verbatim in a member's restored text, or its text as typed), quotes and excerpts from
+    the texts as typed. Empty groups are left out."""
     ids = [item.id for item in items]
     orders: dict[int, list[int]] = {}
     docs, doc_weights = {}, {}
@@ -94,7 +97,7 @@ def describe_groups(
         centroid = centroid / max(float(np.linalg.norm(centroid)), 1e-9)
         orders[t] = nearest_first(projected[rows], centroid, [ids[r] for r in rows])
         near = [rows[i] for i in orders[t][:KEYWORD_SAMPLE]]
-        docs[t] = [content_words(items[r].text[:KEYWORD_CHARS]) for r in near]
+        docs[t] = [content_words(items[r].analysed_text[:KEYWORD_CHARS]) for r in near]
         doc_weights[t] = [items[r].weight for r in near]
     ranked = ctfidf(docs, doc_weights)
     end = max((item.received_at for item in items if item.received_at), default=None)
@@ -104,7 +107,7 @@ def describe_groups(
         top = dict(ranked[t][:KEYWORDS])
         keywords = list(top)
         w = [m.weight for m in members]
-        near = [items[groups[t][i]].text[:KEYWORD_CHARS] for i in orders[t][:PHRASE_SAMPLE]]
+        near = [items[groups[t][i]].analysed_text[:KEYWORD_CHARS] for i in orders[t][:PHRASE_SAMPLE]]
         counts, with_place = place_counts(members)
         themes[t] = Theme(
             index=t,
@@ -122,7 +125,7 @@ def describe_groups(
             with_place=with_place,
             urgency=mean_urgency(members),
             growth=growth(members, end),
-            excerpts=[Quote(members[i].id, best_excerpt(members[i].text, top)) for i in orders[t][:EXCERPTS]],
+            excerpts=[Quote(members[i].id, typed_excerpt(members[i], top)) for i in orders[t][:EXCERPTS]],
         )
     return themes
 

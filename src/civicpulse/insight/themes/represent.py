@@ -1,7 +1,11 @@
 """What a theme shows: keywords, label, verbatim quotes, an extractive summary, and its figures.
 
-Quotes are true substrings of a member's redacted text (a sentence, or a window of one cut at
-word boundaries), taken from the members nearest the theme's centroid; never paraphrased.
+Themes are computed on each member's text as analysed: its restored text where the analysis
+restored the diacritics of a text typed without them, else its redacted text as typed. Quotes are
+the citizen's own words: true substrings of a member's redacted text as typed (a sentence, or a
+window of one cut at word boundaries), taken from the members nearest the theme's centroid, never
+paraphrased, found with the keywords' marks folded when the member was typed without marks.
+Summary sentences are verbatim sentences of the members' analysed texts.
 """
 
 from __future__ import annotations
@@ -11,8 +15,11 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import numpy as np
+
+from civicpulse.textkit.vietnamese import strip_marks
 
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*", re.UNICODE)
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -29,7 +36,7 @@ class ThemeItem:
     """One submission as theming sees it: redacted text only, plus what figures need."""
 
     id: int
-    text: str
+    text: str  # redacted, as the citizen typed it
     sender: str | None = None
     received_at: datetime | None = None
     sentiment: str | None = None
@@ -38,6 +45,12 @@ class ThemeItem:
     weight: float = 1.0
     language: str | None = None  # ISO 639-1 code from the language stage, when known
     urgency: float | None = None  # the urgency stage's 0-1 score
+    restored: str | None = None  # the redacted text with diacritics restored, when the analysis restored them
+
+    @property
+    def analysed_text(self) -> str:
+        """The text themes are computed on: restored when marks were restored, else as typed."""
+        return self.restored or self.text
 
     def sender_key(self) -> str:
         """Who sent it; an anonymous submission counts as a sender of its own."""
@@ -46,7 +59,7 @@ class ThemeItem:
 
 @dataclass(frozen=True)
 class Quote:
-    """A verbatim excerpt of one submission's redacted text."""
+    """A verbatim excerpt of one submission's redacted text (quotes: as typed; summary: as analysed)."""
 
     submission_id: int
     text: str
@@ -101,27 +114,47 @@ def window(text: str, start: int, end: int, limit: int = MAX_QUOTE) -> str:
     return text[start : cut if cut > start else start + limit]
 
 
-def _score(text: str, keywords: dict[str, float]) -> float:
+def _fold(text: str) -> str:
+    """``text`` lower-cased, without Vietnamese marks (``đ`` as ``d``)."""
+    return strip_marks(text.lower())
+
+
+def _score(text: str, keywords: dict[str, float], folded: bool = False) -> float:
+    if folded:
+        plain = _fold(text)
+        return sum(weight for word, weight in keywords.items() if _folded_word(word) in plain)
     lowered = text.lower()
     return sum(weight for word, weight in keywords.items() if word.replace("_", " ") in lowered)
 
 
-def best_excerpt(text: str, keywords: dict[str, float]) -> str:
-    """The sentence of ``text`` that carries the most keyword weight, as a verbatim excerpt."""
+@lru_cache(maxsize=4096)
+def _folded_word(word: str) -> str:
+    return _fold(word.replace("_", " "))
+
+
+def best_excerpt(text: str, keywords: dict[str, float], *, folded: bool = False) -> str:
+    """The sentence of ``text`` that carries the most keyword weight, as a verbatim excerpt;
+    ``folded`` matches the keywords with marks and case folded (a text typed without marks)."""
     spans = sentences(text) or [(0, len(text))]
-    start, end = max(spans, key=lambda s: (_score(text[s[0] : s[1]], keywords), -s[0]))
+    start, end = max(spans, key=lambda s: (_score(text[s[0] : s[1]], keywords, folded), -s[0]))
     return window(text, start, end)
+
+
+def typed_excerpt(item: ThemeItem, keywords: dict[str, float]) -> str:
+    """The best excerpt of the member's text as typed (keywords come from the analysed texts)."""
+    return best_excerpt(item.text, keywords, folded=item.restored is not None)
 
 
 def quotes_for(
     members: Sequence[ThemeItem], order: Sequence[int], keywords: dict[str, float], count: int = 5
 ) -> list[Quote]:
-    """Up to ``count`` distinct excerpts of the members in ``order`` (nearest the centroid first)."""
+    """Up to ``count`` distinct excerpts of the members in ``order`` (nearest the centroid first),
+    each in the member's own words as typed."""
     found: list[Quote] = []
     seen: list[frozenset[str]] = []
     for i in order:
         item = members[i]
-        excerpt = best_excerpt(item.text, keywords).strip()
+        excerpt = typed_excerpt(item, keywords).strip()
         words = _words(excerpt)
         if len(excerpt) < 3 or any(overlap(words, other) >= REPEATED for other in seen):
             continue
@@ -133,7 +166,8 @@ def quotes_for(
 
 
 def _words(text: str) -> frozenset[str]:
-    return frozenset(_WORD.findall(text.lower()))
+    """The words of ``text``, marks and case folded: the same words typed with or without marks."""
+    return frozenset(_WORD.findall(_fold(text)))
 
 
 def overlap(a: frozenset[str], b: frozenset[str]) -> float:
@@ -144,19 +178,19 @@ def overlap(a: frozenset[str], b: frozenset[str]) -> float:
 def summary_for(
     members: Sequence[ThemeItem], order: Sequence[int], keywords: dict[str, float], count: int = 3
 ) -> list[Quote]:
-    """An extractive summary: ``count`` sentences of the nearest members chosen by maximal marginal
-    relevance (keyword weight per word, less the overlap with a sentence already chosen), so no
-    sentence is said twice; shown in the order of their members' closeness."""
+    """An extractive summary: ``count`` sentences of the nearest members' analysed texts chosen by
+    maximal marginal relevance (keyword weight per word, less the overlap with a sentence already
+    chosen), so no sentence is said twice; shown in the order of their members' closeness."""
     candidates: list[tuple[float, int, int, str, frozenset[str]]] = []
     for rank, i in enumerate(order):
-        item = members[i]
-        for start, end in sentences(item.text):
-            sentence = window(item.text, start, end)
+        text = members[i].analysed_text
+        for start, end in sentences(text):
+            sentence = window(text, start, end)
             words = max(len(sentence.split()), 1)
             if words < 4:
                 continue
             score = _score(sentence, keywords) / words**0.5
-            candidates.append((score, rank, item.id, sentence, _words(sentence)))
+            candidates.append((score, rank, members[i].id, sentence, _words(sentence)))
     candidates.sort(key=lambda c: (-c[0], c[1], c[3]))
     top = max((c[0] for c in candidates), default=0.0) or 1.0
     chosen: list[tuple[float, int, int, str, frozenset[str]]] = []

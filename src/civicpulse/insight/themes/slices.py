@@ -1,7 +1,9 @@
-"""A slice of the store as theming reads it: redacted texts, figures' inputs, vectors, weights."""
+"""A slice of the store as theming reads it: redacted texts (and their restored text), figures'
+inputs, vectors, weights."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -11,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from civicpulse.annotations import (
     LanguageOut,
+    NormalizeOut,
     PiiOut,
     PlacesOut,
     SentimentOut,
@@ -27,7 +30,8 @@ from civicpulse.store.labels import current_labels
 from civicpulse.store.tables import AnnotationRow, SubmissionRow
 from civicpulse.store.vectors import load_vectors, stored_models
 
-_STAGES = tuple(model.stage for model in (PiiOut, TopicOut, SentimentOut, PlacesOut, LanguageOut, UrgencyOut))
+_READ = (PiiOut, NormalizeOut, TopicOut, SentimentOut, PlacesOut, LanguageOut, UrgencyOut)
+_STAGES = tuple(model.stage for model in _READ)
 
 
 @dataclass(frozen=True)
@@ -55,8 +59,9 @@ class ThemeSlice:
 def load_slice(
     session: Session, cut: ThemeSlice, model: str | None = None
 ) -> tuple[list[ThemeItem], np.ndarray, str, int]:
-    """``(items, vectors, model, without_vector)`` of the slice: redacted texts only; analysts'
-    corrections win over topic and sentiment; campaign members weigh 1 together."""
+    """``(items, vectors, model, without_vector)`` of the slice: redacted texts only (with their
+    restored text where the analysis restored diacritics); analysts' corrections win over topic and
+    sentiment; campaign members weigh 1 together."""
     if cut.since and cut.until and cut.since >= cut.until:
         raise Unprocessable("'from' must be before 'to'")
     query = select(SubmissionRow.id, SubmissionRow.sender_key, SubmissionRow.received_at)
@@ -105,6 +110,7 @@ def load_slice(
                 topic,
                 language=language.language if language else None,
                 urgency=urgency.score if (urgency := output_of(out, UrgencyOut)) else None,
+                restored=restored_text(out),
             )
         )
     models = stored_models(session)
@@ -118,6 +124,15 @@ def load_slice(
     kept = [_weighted(item, weights.get(item.id, 1.0)) for item in kept]
     vectors = matrix[[position[i.id] for i in kept]] if kept else np.zeros((0, 0), np.float32)
     return kept, vectors, model, len(items) - len(kept)
+
+
+def restored_text(outputs: Mapping[str, StageOutput]) -> str | None:
+    """The redacted text with diacritics restored, when the normalize stage restored them (the
+    text the embedder read, as the submission's page shows it)."""
+    normalized, pii = output_of(outputs, NormalizeOut), output_of(outputs, PiiOut)
+    if normalized is None or not normalized.restored or pii is None or not pii.model_text:
+        return None
+    return pii.model_text if pii.model_text.strip() else None
 
 
 def _weighted(item: ThemeItem, weight: float) -> ThemeItem:
