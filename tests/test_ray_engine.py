@@ -1,5 +1,6 @@
-"""The Ray engine: the same lines as the local engine on files, and exactly-once writes to the store
-when an actor is killed mid-run (PostgreSQL) or with one reader (SQLite)."""
+"""The Ray engine: the same lines as the local engine on files, exactly-once writes to the store
+when an actor is killed mid-run (PostgreSQL), the local engine's re-analysis (SQLite and
+PostgreSQL), trend counts, and themes fitted on a sample with the rest assigned on Ray."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import io
 import json
 import os
 import signal
+import sqlite3
 import tempfile
 import threading
 import time
@@ -14,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import psycopg
 import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
@@ -27,6 +30,7 @@ from civicpulse.runtime.batch import analyze_files
 from civicpulse.runtime.store_runs import analyze_store_local
 from civicpulse.settings import Settings
 from civicpulse.store.db import Database
+from civicpulse.store.neardup import NearDuplicateRow
 from civicpulse.store.tables import (
     AnnotationRow,
     EventRow,
@@ -209,30 +213,63 @@ def test_postgres_run_survives_a_killed_actor_exactly_once(
     db.dispose()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap (docs/scale.md): the dedup actor refreshes stored near-duplicate groups before "
-    "the writers have stored the previous batch, so linked_groups can differ from the local worker's",
-)
-def test_sqlite_reanalysis_matches_the_local_engine(local_ray: None, tmp_path: Path) -> None:
+def _twin(settings: Settings, pg_server: PostgresServer) -> Settings:
+    """``settings`` on a copy of its store as it is now (SQLite's backup, or a PostgreSQL database
+    made from it as template)."""
+    url = settings.database_url
+    if url.startswith("sqlite"):
+        path = Path(url.removeprefix("sqlite:///"))
+        copy = path.with_name(f"twin-{path.name}")
+        with sqlite3.connect(path) as source, sqlite3.connect(copy) as target:
+            source.backup(target)
+        return settings.model_copy(update={"database_url": f"sqlite:///{copy}"})
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(
+        f"host=127.0.0.1 port={pg_server.port} user=postgres dbname=postgres", autocommit=True
+    ) as conn:
+        conn.execute(f'CREATE DATABASE "twin_{name}" TEMPLATE "{name}"')
+    return settings.model_copy(update={"database_url": pg_server.url(f"twin_{name}")})
+
+
+def _analysis_of(settings: Settings) -> tuple[dict, dict, dict, int]:
+    """Annotations, vectors, near-duplicate groups and ``analysed`` events of a store."""
+    db = Database.from_settings(settings)
+    with db.read() as session:
+        annotations = {(a.submission_id, a.stage): a.data for a in session.scalars(select(AnnotationRow))}
+        vectors = {e.submission_id: e.vector for e in session.scalars(select(EmbeddingRow))}
+        groups = {
+            row.submission_id: (row.group_id, row.duplicate_of, row.linked_groups)
+            for row in session.scalars(select(NearDuplicateRow))
+        }
+        events = session.scalar(select(func.count()).where(EventRow.kind == "analysed")) or 0
+    db.dispose()
+    return annotations, vectors, groups, events
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_reanalysis_on_ray_matches_the_local_engine(
+    local_ray: None, backend: str, pg_server: PostgresServer, tmp_path: Path
+) -> None:
+    """Both engines re-analyse the same stored state (a twin of the store after a first analysis)
+    and leave the same annotations, vectors and near-duplicate groups."""
     from civicpulse.runtime.ray_engine import analyze_store_ray
 
-    settings = make_settings(f"sqlite:///{tmp_path / 'store.db'}", ray_batch_size=40)
-    db = _stored(tmp_path, settings, 200)
+    url = (
+        f"sqlite:///{tmp_path / 'store.db'}"
+        if backend == "sqlite"
+        else pg_server.create_database(f"t_ray_again_{os.getpid()}_{int(time.time())}")
+    )
+    settings = make_settings(url, ray_batch_size=40, ray_read_tasks=3)
+    _stored(tmp_path, settings, 200).dispose()
     assert analyze_store_local(settings, "queued").analysed == 200
-    assert analyze_store_local(settings, "all").analysed == 200  # compare re-analysis with re-analysis
-    with db.read() as session:
-        local = {(a.submission_id, a.stage): a.data for a in session.scalars(select(AnnotationRow))}
-        vectors = {e.submission_id: e.vector for e in session.scalars(select(EmbeddingRow))}
-    report = analyze_store_ray(settings, "all")
+    twin = _twin(settings, pg_server)
+    assert analyze_store_local(settings, "all").analysed == 200
+    report = analyze_store_ray(twin, "all")
     assert (report.analysed, report.failed) == (200, 0)
-    with db.read() as session:
-        remote = {(a.submission_id, a.stage): a.data for a in session.scalars(select(AnnotationRow))}
-        assert {e.submission_id: e.vector for e in session.scalars(select(EmbeddingRow))} == vectors
-        analysed = session.scalar(select(func.count()).where(EventRow.kind == "analysed"))
-    assert remote == local and len(remote) == 200 * len(settings.stages)
-    assert analysed == 600  # one event per submission and run
-    db.dispose()
+    local, remote = _analysis_of(settings), _analysis_of(twin)
+    assert len(remote[0]) == 200 * len(settings.stages) and remote[2]
+    assert remote == local  # one event per submission and run in both: 400
+    assert local[3] == 400
 
 
 TREND_STAGES = ["language", "normalize", "places", "dedup", "topic", "sentiment"]
@@ -281,28 +318,98 @@ def test_trends_rebuild_on_ray_equals_the_local_rebuild(
     db.dispose()
 
 
-def test_themes_fitted_on_a_sample_are_assigned_on_ray_as_locally(
-    local_ray: None, pg_server: PostgresServer, tmp_path: Path
-) -> None:
-    from civicpulse.insight.themes.discover import assign_to_themes
-    from civicpulse.runtime.ray_themes import assign_stored_ray, fit_on_sample, in_sample
-
-    url = pg_server.create_database(f"t_ray_themes_{os.getpid()}_{int(time.time())}")
-    settings = make_settings(url, themes_fit_sample=100, ray_batch_size=64, ray_read_tasks=3)
-    db = _stored(tmp_path, settings, 400)
+def _clustered_vectors(db: Database, model: str) -> list[int]:
+    """A vector of ``model`` for each stored submission, around four centres; their ids."""
     rng = np.random.default_rng(7)
     centres = rng.normal(size=(4, 32))
     with db.write() as session:
         ids = list(session.scalars(select(SubmissionRow.id).order_by(SubmissionRow.id)))
         rows = [(sid, centres[i % 4] + 0.3 * rng.normal(size=32), f"h{sid}") for i, sid in enumerate(ids)]
-        save_vectors(session, "test-model", rows)
-    clustering = fit_on_sample(settings, "test-model")
-    sampled = sum(in_sample(sid, 100 / len(ids)) for sid in ids)
-    assert 50 <= sampled < len(ids) and len(clustering.labels) == sampled
-    by_ray = assign_stored_ray(settings, clustering, "test-model")
+        save_vectors(session, model, rows)
+    return ids
+
+
+def test_stored_vectors_are_assigned_on_ray_as_locally(
+    local_ray: None, pg_server: PostgresServer, tmp_path: Path
+) -> None:
+    from civicpulse.insight.themes.cluster import cluster
+    from civicpulse.insight.themes.discover import assign_to_themes
+    from civicpulse.runtime.ray_themes import assign_stored_ray
+
+    url = pg_server.create_database(f"t_ray_themes_{os.getpid()}_{int(time.time())}")
+    settings = make_settings(url, ray_batch_size=64, ray_read_tasks=3)
+    db = _stored(tmp_path, settings, 400)
+    ids = _clustered_vectors(db, "test-model")
     with db.read() as session:
         stored_ids, vectors = load_vectors(session, "test-model")
+    clustering = cluster(vectors[::4], stored_ids[::4])
+    by_ray = assign_stored_ray(settings, clustering, "test-model")
     expected = dict(zip(stored_ids.tolist(), assign_to_themes(clustering, vectors).tolist(), strict=True))
     assert by_ray == expected and len(by_ray) == len(ids)
     assert len(set(by_ray.values()) - {-1}) >= 2
+    some = ids[1::3]
+    assert assign_stored_ray(settings, clustering, "test-model", ids=some) == {i: expected[i] for i in some}
+    db.dispose()
+
+
+def _cli_themes(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch, sample: int, *extra: str
+) -> tuple[dict, str]:
+    """``civicpulse themes --format json`` with ``themes_fit_sample`` = ``sample``: the view (without
+    the time of the run) and what was said on stderr."""
+    monkeypatch.setenv("CIVICPULSE_THEMES_FIT_SAMPLE", str(sample))
+    result = runner.invoke(app, ["themes", "--format", "json", *extra])
+    assert result.exit_code == 0, result.output
+    view = json.loads(result.stdout)
+    for theme in view["themes"]:
+        theme.pop("first_seen")
+    return view, " ".join(result.stderr.split())
+
+
+def test_cli_themes_on_ray(local_ray: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from civicpulse.insight.themes.discover import assign_to_themes, discover_themes
+    from civicpulse.insight.themes.slices import ThemeSlice, load_slice
+    from civicpulse.runtime.ray_themes import in_sample
+
+    url = f"sqlite:///{tmp_path / 'themes.db'}"
+    settings = make_settings(url, stages=QUICK_STAGES, ray_batch_size=32)
+    db = _stored(tmp_path, settings, 300)
+    assert analyze_store_local(settings, "queued").analysed == 300
+    _clustered_vectors(db, "test-model")
+    for name, value in {
+        "DATABASE_URL": url,
+        "SECRET_KEY": "test-secret-key-0123456789abcdef",
+        "K_ANONYMITY": "1",
+        "RAY_BATCH_SIZE": "32",
+    }.items():
+        monkeypatch.setenv(f"CIVICPULSE_{name}", value)
+    runner = CliRunner()
+    local, _ = _cli_themes(runner, monkeypatch, 100)
+    count = local["items"]
+    assert len(local["themes"]) >= 2 and count > 250
+
+    whole, said = _cli_themes(runner, monkeypatch, count, "--engine", "ray")
+    assert whole == local and f"fitted on {count} items; 0 assigned" in said
+
+    sampled, said = _cli_themes(runner, monkeypatch, 100, "--engine", "ray")
+    with db.read() as session:
+        items, vectors, _, _ = load_slice(session, ThemeSlice())
+    chosen = np.asarray([in_sample(item.id, 100 / count) for item in items])
+    fitted = discover_themes(
+        [i for i, c in zip(items, chosen, strict=True) if c], vectors[chosen], describe=False
+    )
+    labels = np.empty(len(items), dtype=np.int64)
+    labels[chosen] = fitted.clustering.labels
+    labels[~chosen] = assign_to_themes(fitted.clustering, vectors[~chosen])
+    ids = np.asarray([item.id for item in items])
+    promised = {frozenset(ids[labels == t].tolist()) for t in set(labels.tolist()) - {-1}}
+    assert (
+        50 <= chosen.sum() < 200
+        and f"fitted on {chosen.sum()} items; {count - chosen.sum()} assigned" in said
+    )
+    assert {frozenset(theme["member_ids"]) for theme in sampled["themes"]} == promised
+    assert sampled["unassigned"] == int((labels == -1).sum()) and sampled["items"] == count
+
+    refused = runner.invoke(app, ["themes", "--address", "auto"])
+    assert refused.exit_code == 2 and "--engine ray" in refused.output
     db.dispose()

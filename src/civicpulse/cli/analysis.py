@@ -20,6 +20,7 @@ from civicpulse.settings import Settings
 
 if TYPE_CHECKING:
     from civicpulse.insight.themes.models import ThemesOut
+    from civicpulse.runtime.ray_themes import SampledThemes
 
 
 @app.command()
@@ -178,11 +179,23 @@ def themes(
     store: Annotated[
         bool, typer.Option(help="Store the run (stable ids, new badges, incremental); off by default.")
     ] = False,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="local or ray: on Ray, a slice of more than CIVICPULSE_THEMES_FIT_SAMPLE items is "
+            "fitted on a sample of that many and the rest are assigned to the nearest theme."
+        ),
+    ] = "local",
+    address: Annotated[
+        str | None, typer.Option(help='Ray cluster to join ("auto": the one "ray start" started here).')
+    ] = None,
 ) -> None:
     """Themes of a slice: labels, senders, quotes; themes of too few senders are held back.
     --format html writes one self-contained report (inline CSS, no scripts). Nothing is stored
     unless --store is given; a stored run asks the chat model for cited labels when
-    CIVICPULSE_LLM_ENDPOINT is set."""
+    CIVICPULSE_LLM_ENDPOINT is set. --engine ray fits a slice of more than
+    CIVICPULSE_THEMES_FIT_SAMPLE items on a sample of that many and assigns every other item on Ray;
+    a smaller slice gets the local themes."""
     from civicpulse.insight.themes.service import ThemeSlice, refresh_themes, themes_view
     from civicpulse.llm import ChatClient
     from civicpulse.web.i18n import LANGUAGES
@@ -193,20 +206,30 @@ def themes(
         raise typer.BadParameter("--output needs --format json or html", param_hint="--output")
     if lang not in LANGUAGES:
         raise typer.BadParameter(f"choose one of: {', '.join(LANGUAGES)}", param_hint="--lang")
+    check_engine(engine, address)
     settings = load_settings()
     db = open_store(settings)
     cut = ThemeSlice(since=since, until=until, topic=topic, place=place)
+    discover = _sampled_themes(settings, address) if engine == "ray" else None
     try:
         if store:
             with db.write() as session:
                 _, view = refresh_themes(
-                    session, cut, k_anonymity=settings.k_anonymity, llm=ChatClient.from_settings(settings)
+                    session,
+                    cut,
+                    k_anonymity=settings.k_anonymity,
+                    llm=ChatClient.from_settings(settings),
+                    discover=discover,
                 )
         else:
             with db.read() as session:
-                view = themes_view(session, cut, k_anonymity=settings.k_anonymity)
+                view = themes_view(session, cut, k_anonymity=settings.k_anonymity, discover=discover)
     except CivicPulseError as exc:
         raise fail(exc) from exc
+    if discover is not None:
+        err.print(
+            f"fitted on {discover.fitted} items; {discover.assigned} assigned to the nearest theme on Ray"
+        )
     if output_format in ("json", "html"):
         html = output_format == "html"
         text = _themes_html(view, settings, lang) if html else view.model_dump_json(indent=2)
@@ -231,6 +254,13 @@ def themes(
         f"{view.items} items, unassigned {view.unassigned_share:.1%}, "
         f"{view.suppressed} themes held back (fewer than {view.k_anonymity} senders)"
     )
+
+
+def _sampled_themes(settings: Settings, address: str | None) -> SampledThemes:
+    """The Ray engine's themes: fitted on a sample, the rest assigned on Ray."""
+    from civicpulse.runtime.ray_themes import SampledThemes
+
+    return SampledThemes(settings, address=address)
 
 
 def _themes_html(view: ThemesOut, settings: Settings, lang: str) -> str:

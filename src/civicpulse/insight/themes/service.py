@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -35,6 +35,10 @@ from civicpulse.store.vectors import load_vectors
 
 MATCH_JACCARD = 0.5
 NEW_FOR = timedelta(days=7)
+
+Discover = Callable[[Sequence[ThemeItem], np.ndarray, str], ThemeSet]
+"""Another way from a slice's items, vectors and their model to undescribed themes (the Ray
+engine's fit on a sample); by default ``discover_themes`` of every item."""
 
 
 def _previous_run(session: Session, key: str) -> ThemeRunRow | None:
@@ -95,9 +99,18 @@ class _Computed:
     previous: ThemeRunRow | None
 
 
-def _compute(session: Session, cut: ThemeSlice, params: ClusterParams | None, now: datetime) -> _Computed:
+def _compute(
+    session: Session,
+    cut: ThemeSlice,
+    params: ClusterParams | None,
+    now: datetime,
+    discover: Discover | None = None,
+) -> _Computed:
     items, vectors, model, without = load_slice(session, cut)
-    found = discover_themes(items, vectors, params, describe=False)
+    if discover is not None:
+        found = discover(items, vectors, model)
+    else:
+        found = discover_themes(items, vectors, params, describe=False)
     projected = found.clustering.project(vectors) if items else np.zeros((0, 0), np.float32)
     previous = _previous_run(session, cut.key())
     old = _members_of(session, previous.id) if previous else {}
@@ -202,10 +215,11 @@ def themes_view(
     k_anonymity: int,
     params: ClusterParams | None = None,
     now: datetime | None = None,
+    discover: Discover | None = None,
 ) -> ThemesOut:
     """The themes of a slice, computed now (nothing is stored)."""
     now = now or utcnow()
-    return _view(session, _compute(session, cut, params, now), k_anonymity, now)
+    return _view(session, _compute(session, cut, params, now, discover), k_anonymity, now)
 
 
 def refresh_themes(
@@ -216,12 +230,13 @@ def refresh_themes(
     params: ClusterParams | None = None,
     now: datetime | None = None,
     llm: ChatClient | None = None,
+    discover: Discover | None = None,
 ) -> tuple[int, ThemesOut]:
     """Compute the themes of a slice and store them as a new run; ``(run id, view)``. With a chat
     model, each theme shown (k senders or more) that has none yet gets a generated label and cited
     summary, kept while the theme keeps its id."""
     now = now or utcnow()
-    c = _compute(session, cut, params, now)
+    c = _compute(session, cut, params, now, discover)
     run = ThemeRunRow(
         slice_key=cut.key(),
         created_at=now,
