@@ -14,7 +14,10 @@ with the CPU time of this process (all of the work on SQLite; on PostgreSQL the 
 not in it), which a shared, busy machine inflates far less than wall time.
 
 Usage: ``python bench/trends.py [--rows 1000000] [--batches 40] [--engines sqlite,postgresql]``
-(PostgreSQL: ``make bench`` installs it). Writes nothing into the repository.
+(PostgreSQL: ``make bench`` installs it). Writes nothing into the repository. ``--url URL`` uses an
+existing store (filled first when it has no submissions; kept afterwards, each run adding its
+batches), so that two versions of the code can be timed in turn on the same store; ``--profile``
+prints the statements of the rebuild and of a batch with the time the client waited on each.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from statement_times import Statements, recorded  # noqa: E402
 from synthetic_store import CHANNELS, SENTIMENTS, TOPICS, throwaway_database, weighted_provinces  # noqa: E402
 
 REBUILD_TARGET_S = 60.0
@@ -170,8 +174,31 @@ def _new_batch(url: str, gen: Generator, first: int) -> list[int]:
     return ids
 
 
-def measure(url: str, rows: int, batches: int) -> dict[str, float]:
-    """Fill, then time the rebuild (twice) and the hook on ``batches`` batches."""
+def _print_statements(title: str, statements: Statements, per: int = 1) -> None:
+    print(f"  {title}: {len(statements.runs) / per:.0f} statements", flush=True)
+    for sql, times, seconds in statements.by_text()[:10]:
+        print(f"    {seconds * 1000 / per:9.1f} ms  x{times / per:<5.1f} {sql}")
+
+
+def _stored_rows(url: str) -> int:
+    """Submissions already in the store at ``url`` (0 for a new one)."""
+    from sqlalchemy import func, inspect, select
+
+    from civicpulse.store.db import Database
+    from civicpulse.store.tables import SubmissionRow
+
+    db = Database(url)
+    try:
+        if "submissions" not in inspect(db.engine).get_table_names():
+            return 0
+        with db.read() as session:
+            return int(session.scalar(select(func.max(SubmissionRow.id))) or 0)
+    finally:
+        db.dispose()
+
+
+def measure(url: str, rows: int, batches: int, profile: bool = False) -> dict[str, float]:
+    """Fill (unless filled), then time the rebuild (twice) and the hook on ``batches`` batches."""
     from sqlalchemy import func, select
 
     from civicpulse.insight.campaigns import CampaignRules
@@ -179,43 +206,53 @@ def measure(url: str, rows: int, batches: int) -> dict[str, float]:
     from civicpulse.store.db import Database
     from civicpulse.store.tables import TrendCountRow, TrendFactRow
 
-    db = Database(url)
-    db.upgrade()
-    db.dispose()
     gen = Generator(rows, datetime.now(UTC))
     found: dict[str, float] = {}
-    started = time.perf_counter()
-    for first in range(1, rows + 1, 100_000):
-        fill(url, gen, first, min(rows, first + 99_999))
-    _analyze(url)
-    found["fill s"] = time.perf_counter() - started
+    stored = _stored_rows(url)
+    if not stored:
+        db = Database(url)
+        db.upgrade()
+        db.dispose()
+        started = time.perf_counter()
+        for first in range(1, rows + 1, 100_000):
+            fill(url, gen, first, min(rows, first + 99_999))
+        _analyze(url)
+        found["fill s"] = time.perf_counter() - started
     rules = CampaignRules()
     db = Database(url)
     for name in ("rebuild s (empty tables)", "rebuild s (over full tables)"):
         started, used = time.perf_counter(), time.process_time()
-        with db.write() as session:
+        with recorded(db.engine) as statements, db.write() as session:
             counted = rebuild_counts(session, rules)
         found[name] = time.perf_counter() - started
         found[f"{name}, CPU of this process"] = time.process_time() - used
-        assert counted == rows, counted
+        if profile:
+            _print_statements(name, statements)
+        assert counted == max(rows, stored), counted
     _analyze(url)
     with db.read() as session:
         found["facts"] = float(session.scalar(select(func.count()).select_from(TrendFactRow)) or 0)
         found["count rows"] = float(session.scalar(select(func.count()).select_from(TrendCountRow)) or 0)
-    times, cpu = [], []
-    next_id = rows + 1
-    for _ in range(batches):
-        ids = _new_batch(url, gen, next_id)
-        next_id += BATCH
-        started, used = time.perf_counter(), time.process_time()
-        with db.write() as session:
-            update_counts(session, ids, rules)
-        times.append((time.perf_counter() - started) * 1000)
-        cpu.append((time.process_time() - used) * 1000)
+    times, cpu, commits = [], [], []
+    next_id = max(rows, stored) + 1
+    with recorded(db.engine) as statements:
+        for _ in range(batches):
+            ids = _new_batch(url, gen, next_id)
+            next_id += BATCH
+            started, used = time.perf_counter(), time.process_time()
+            with db.write() as session:
+                update_counts(session, ids, rules)
+                counted = time.perf_counter()
+            times.append((time.perf_counter() - started) * 1000)
+            commits.append((time.perf_counter() - counted) * 1000)
+            cpu.append((time.process_time() - used) * 1000)
     db.dispose()
+    if profile:
+        _print_statements("per batch of 64", statements, batches)
     found["batch of 64 ms (median)"] = statistics.median(times)
     found["batch of 64 ms (p90)"] = statistics.quantiles(times, n=10)[-1]
     found["batch of 64 ms, CPU of this process (median)"] = statistics.median(cpu)
+    found["batch of 64 ms, of which the commit (median)"] = statistics.median(commits)
     return found
 
 
@@ -224,10 +261,17 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--batches", type=int, default=40)
     parser.add_argument("--engines", default="sqlite,postgresql")
+    parser.add_argument(
+        "--url", help="an existing store to use (filled when empty) instead of throw-away ones"
+    )
+    parser.add_argument("--profile", action="store_true", help="print the statements of rebuild and batch")
     args = parser.parse_args()
-    for engine in args.engines.split(","):
-        with throwaway_database(engine, "civicpulse-trends-") as url:
-            figures = measure(url, args.rows, args.batches)
+    for engine in [args.url.split(":")[0]] if args.url else args.engines.split(","):
+        if args.url:
+            figures = measure(args.url, args.rows, args.batches, args.profile)
+        else:
+            with throwaway_database(engine, "civicpulse-trends-") as url:
+                figures = measure(url, args.rows, args.batches, args.profile)
         print(f"{engine}: {args.rows:,} submissions")
         for name, value in figures.items():
             print(f"  {name}: {value:,.1f}")

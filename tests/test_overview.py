@@ -8,6 +8,7 @@ import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -15,10 +16,13 @@ import pytest
 
 from civicpulse.analysis.gazetteer import gazetteer
 from civicpulse.domain import Role
+from civicpulse.insight.overview import build_overview, stored_overview
 from civicpulse.settings import Settings
 from civicpulse.store.db import Database
+from civicpulse.store.detections import stored_window
+from civicpulse.store.tables import OverviewSnapshotRow
 from tests.conftest import LiveServer, make_settings
-from tests.test_warnings import NAME, PHONE, SPIKE, cli_on, seed
+from tests.test_warnings import NAME, PHONE, SPIKE, cli_on, counted_complaints, seed
 from tests.web.conftest import html_client, http_sign_in
 
 K = 10  # province 01 has 7 distinct senders a week: under k; province 79 has 14 and 28
@@ -82,6 +86,10 @@ def test_figures_under_k_show_as_below_k_and_the_filter(seeded: None, live_serve
         warning = WARNING_79.search(explained.text)
         assert warning, "the spike in province 79 is among the open warnings"
         assert "Bãi rác" in warning.group(1) and "Topic" in warning.group(1)
+        with live_server.db.read() as session:  # the detection is stored: the next load reads it
+            assert stored_window(session, SPIKE.isoformat()) is not None
+        again = client.get("/overview/warnings", params={"to": SPIKE.isoformat()})
+        assert WARNING_79.findall(again.text) == WARNING_79.findall(explained.text)
 
         hcm = client.get("/overview", params={"to": SPIKE.isoformat(), "province": "79"})
         assert hcm.status_code == 200
@@ -160,3 +168,31 @@ def test_the_shipped_map_carries_the_province_codes_and_its_licence() -> None:
     assert {f["properties"]["code"] for f in geo["features"]} == set(gazetteer().provinces)
     assert geo["license"] == "CC-BY-SA-4.0" and "Open Development" in geo["attribution"]
     assert GEO.stat().st_size < 400_000
+
+
+def test_the_stored_overview_follows_the_counts(
+    seeded: None, settings: Settings, live_server: LiveServer
+) -> None:
+    db = live_server.db
+    key = (SPIKE.isoformat(), "79")
+    with _signed_in(live_server, Role.viewer, "en") as client:
+        first = client.get("/overview", params={"to": SPIKE.isoformat(), "province": "79"})
+        assert 'id="kpi-this-week">28<' in first.text
+        with db.read() as session:
+            stored = session.get(OverviewSnapshotRow, key)
+            assert stored is not None and stored.seen == stored.changes
+
+        counted_complaints(settings, db, SPIKE + timedelta(days=2), range(300, 302))  # after the week
+        with db.read() as session:
+            stored = session.get(OverviewSnapshotRow, key)
+            assert stored is not None and stored.seen == stored.changes  # still current
+
+        counted_complaints(settings, db, SPIKE, range(400, 403))  # late arrivals in the week
+        again = client.get("/overview", params={"to": SPIKE.isoformat(), "province": "79"})
+        assert 'id="kpi-this-week">31<' in again.text
+    now = datetime.now(UTC)
+    for province in (None, "79"):
+        with db.read() as session:
+            built = build_overview(session, SPIKE, province=province, k_anonymity=K, now=now)
+        assert stored_overview(db, SPIKE, province=province, k_anonymity=K, now=now) == built
+        assert stored_overview(db, SPIKE, province=province, k_anonymity=K, now=now) == built  # stored

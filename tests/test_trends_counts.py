@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
-from sqlalchemy import String, Table, cast, delete, distinct, func, literal, select, update
+from sqlalchemy import String, Table, cast, delete, distinct, func, inspect, literal, select, update
 from sqlalchemy.orm import Session, aliased
 
 from civicpulse.insight.campaigns import CampaignRules
@@ -189,3 +189,14 @@ def test_a_campaign_is_counted_once_as_it_grows(settings: Any, db: Database) -> 
     with db.write() as session:
         assert rebuild_counts(session, CampaignRules()) == len(members)
         assert sum(p.counted for p in series(session, "day", Slice(), None, None)) == 1
+
+
+def test_a_rebuild_leaves_the_facts_indexed_as_declared(db: Database) -> None:
+    reset(db)
+    with db.write() as session:
+        add(session, [{"hours_ago": 5, "topic": "land", "province": "79", "channel": "email",
+                       "sentiment": None, "sender": "a"}])  # fmt: skip
+        assert rebuild_counts(session, CampaignRules()) == 1
+    declared = {index.name for index in TrendFactRow.__table__.indexes}
+    assert len(declared) == 4
+    assert {index["name"] for index in inspect(db.engine).get_indexes("trend_facts")} == declared

@@ -15,14 +15,17 @@ from civicpulse.analysis.pii import PiiStage
 from civicpulse.analysis.pipeline import Pipeline
 from civicpulse.analysis.places import PlacesStage
 from civicpulse.domain import Contact, Role, SubmissionIn
+from civicpulse.insight.campaigns import CampaignRules
+from civicpulse.insight.counts import update_counts
 from civicpulse.insight.spikes import SpikeDetector, alert_runs, holiday_mask
-from civicpulse.insight.warnings import find_warnings
+from civicpulse.insight.warnings import SpikeWarning, find_warnings, refresh_warnings, stored_warnings
 from civicpulse.intake.service import accept
 from civicpulse.runtime.worker import Worker
 from civicpulse.settings import Settings
 from civicpulse.store.contacts import ContactCipher
 from civicpulse.store.counts import LOCAL_TZ
 from civicpulse.store.db import Database
+from civicpulse.store.detections import due_keys, stored_series
 from civicpulse.store.tables import AnnotationRow
 from tests.conftest import LiveServer
 from tests.test_cli import CLI, Cli
@@ -83,6 +86,17 @@ def _noon(day: date, hour: int = 12) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=LOCAL_TZ)
 
 
+def _analyse(settings: Settings, db: Database, items: list[SubmissionIn], topics: list[str]) -> list[int]:
+    """Store and analyse these submissions (redaction, places; the given topics)."""
+    accepted = accept(db, ContactCipher(settings.fernet_key), items, actor="test", client=None)
+    pipeline = Pipeline([PiiStage(settings, use_ner=False), PlacesStage(settings)])
+    Worker(db, pipeline, settings.model_copy(update={"worker_batch": 256}), hooks=[]).drain()
+    with db.write() as session:
+        for done, topic in zip(accepted, topics, strict=True):
+            session.add(AnnotationRow(submission_id=done.id, stage="topic", data={"code": topic}))
+    return [done.id for done in accepted]
+
+
 def seed(settings: Settings, db: Database) -> None:
     """Nine weeks of routine submissions, then a spike of waste complaints in province 79."""
     items, topics = [], []
@@ -108,12 +122,7 @@ def seed(settings: Settings, db: Database) -> None:
             )
         )
         topics.append("environment")
-    accepted = accept(db, ContactCipher(settings.fernet_key), items, actor="test", client=None)
-    pipeline = Pipeline([PiiStage(settings, use_ner=False), PlacesStage(settings)])
-    Worker(db, pipeline, settings.model_copy(update={"worker_batch": 256}), hooks=[]).drain()
-    with db.write() as session:
-        for done, topic in zip(accepted, topics, strict=True):
-            session.add(AnnotationRow(submission_id=done.id, stage="topic", data={"code": topic}))
+    _analyse(settings, db, items, topics)
 
 
 def cli_on(settings: Settings, tmp_path: Path) -> Cli:
@@ -221,3 +230,70 @@ def test_cli_warnings_and_trends(seeded: Cli) -> None:
     ]
     refused = seeded("trends", "--topic", "no-such-topic")
     assert refused.returncode == 2 and "topic" in refused.stderr
+
+
+def counted_complaints(settings: Settings, db: Database, day: date, numbers: range) -> None:
+    """More waste complaints in province 79 on ``day``, counted in by the counts hook."""
+    items = [
+        SubmissionIn(
+            text=COMPLAINT.format(name=NAME, phone=PHONE, n=n),
+            received_at=_noon(day, 16),
+            contact=Contact(email=f"muon-{n}@example.org"),
+            locality=PLACES["79"],
+        )
+        for n in numbers
+    ]
+    ids = _analyse(settings, db, items, ["environment"] * len(items))
+    with db.write() as session:
+        update_counts(session, ids, CampaignRules())
+
+
+def _shown(found: list[SpikeWarning] | None) -> list[dict]:
+    assert found is not None
+    return [w.as_dict() for w in found]
+
+
+def test_stored_warnings_are_detected_again_only_where_the_counts_changed(
+    seeded: Cli, settings: Settings, db: Database
+) -> None:
+    since, until = SPIKE - timedelta(days=13), SPIKE
+    with db.read() as session:
+        assert stored_warnings(session, since, until, k_anonymity=5) is None  # nothing stored yet
+        live = find_warnings(session, since, until, k_anonymity=5)
+    with db.write() as session:
+        assert _shown(refresh_warnings(session, since, until, k_anonymity=5)) == _shown(live)
+    with db.read() as session:
+        assert _shown(stored_warnings(session, since, until, k_anonymity=5)) == _shown(live)
+        assert stored_warnings(session, since, until, k_anonymity=20) is None  # another k, another detection
+
+    counted_complaints(settings, db, SPIKE + timedelta(days=2), range(100, 104))  # after the window
+    with db.read() as session:
+        assert _shown(stored_warnings(session, since, until, k_anonymity=5)) == _shown(live)
+
+    counted_complaints(settings, db, SPIKE, range(200, 203))  # late arrivals on the spike's day
+    with db.read() as session:
+        assert stored_warnings(session, since, until, k_anonymity=5) is None
+        assert due_keys(stored_series(session, until.isoformat())) == [
+            ("", "79"),
+            ("environment", ""),
+            ("environment", "79"),
+        ]
+        live = find_warnings(session, since, until, k_anonymity=5)
+    with db.write() as session:
+        refreshed = refresh_warnings(session, since, until, k_anonymity=5)
+    assert _shown(refreshed) == _shown(live)
+    place = next(w for w in refreshed if (w.topic, w.province) == (None, "79"))
+    assert place.observed == 16 + 3 and len(place.quotes) == 3
+
+    with db.write() as session:  # quotes are read when shown: a text the store lost is not shown
+        session.query(AnnotationRow).filter(
+            AnnotationRow.submission_id == place.quote_ids[0], AnnotationRow.stage == "pii"
+        ).delete()
+    with db.read() as session:
+        again = stored_warnings(session, since, until, k_anonymity=5)
+    assert again is not None
+    assert next(w for w in again if (w.topic, w.province) == (None, "79")).quotes == place.quotes[1:]
+
+    assert seeded("trends", "rebuild").returncode == 0  # a rebuild forgets every stored detection
+    with db.read() as session:
+        assert stored_warnings(session, since, until, k_anonymity=5) is None

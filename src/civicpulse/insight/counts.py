@@ -20,6 +20,7 @@ from civicpulse.insight.base import AnalysedBatch
 from civicpulse.insight.campaigns import CampaignRules, campaign_for_group, detect_campaigns
 from civicpulse.settings import Settings
 from civicpulse.store.counts import (
+    bulk_loading,
     clear,
     derive_counts,
     facts_of_campaign,
@@ -32,6 +33,7 @@ from civicpulse.store.counts import (
     replace_facts,
     stored_facts,
 )
+from civicpulse.store.detections import note_changes
 from civicpulse.store.neardup import NearDuplicateRow, split_links
 from civicpulse.store.tables import TrendFactRow
 
@@ -50,9 +52,10 @@ class CountsInsight:
 
 
 def update_counts(session: Session, submission_ids: Sequence[int], rules: CampaignRules) -> None:
-    """Count these (newly analysed or re-analysed) submissions in."""
+    """Count these (newly analysed or re-analysed) submissions in, and note the changed days in
+    the stored spike detections."""
     cutoff = hourly_cutoff()
-    replace_facts(session, read_facts(session, submission_ids), cutoff)
+    changed = replace_facts(session, read_facts(session, submission_ids), cutoff)
     for group in campaign_candidates(session, submission_ids, min(2, rules.min_size)):
         campaign = campaign_for_group(session, group, rules)
         if campaign is None:
@@ -61,10 +64,11 @@ def update_counts(session: Session, submission_ids: Sequence[int], rules: Campai
                     select(NearDuplicateRow.submission_id).where(NearDuplicateRow.group_id == group)
                 )
             )
-            mark_campaign(session, facts_of_campaign(session, group, members), None, None, cutoff)
+            changed |= mark_campaign(session, facts_of_campaign(session, group, members), None, None, cutoff)
         else:
             facts = facts_of_campaign(session, campaign.group_id, campaign.member_ids)
-            mark_campaign(session, facts, campaign.group_id, min(campaign.member_ids), cutoff)
+            changed |= mark_campaign(session, facts, campaign.group_id, min(campaign.member_ids), cutoff)
+    note_changes(session, changed)
     prune_hours(session, cutoff)
 
 
@@ -96,22 +100,25 @@ def campaign_candidates(session: Session, submission_ids: Sequence[int], min_siz
 
 def rebuild_counts(session: Session, rules: CampaignRules) -> int:
     """Recompute every count from the stored annotations, set-based (facts by one ``INSERT ...
-    SELECT``, campaigns marked in bulk, counts by one ``GROUP BY`` each); returns how many
-    submissions count."""
+    SELECT`` while their secondary indexes are set aside, campaigns marked in bulk, counts by one
+    ``GROUP BY`` each); returns how many submissions count."""
     clear(session)
-    total = insert_all_facts(session)
-    members = [
-        (sid, campaign.group_id, sid == min(campaign.member_ids))
-        for campaign in detect_campaigns(session, rules=rules)
-        for sid in campaign.member_ids
-    ]
-    mark_members(session, members)
-    derive_counts(session, hourly_cutoff())
+    with bulk_loading(session):
+        total = insert_all_facts(session)
+        members = [
+            (sid, campaign.group_id, sid == min(campaign.member_ids))
+            for campaign in detect_campaigns(session, rules=rules)
+            for sid in campaign.member_ids
+        ]
+        mark_members(session, members)
+        derive_counts(session, hourly_cutoff())
     return total
 
 
 def mark_campaigns(session: Session, rules: CampaignRules, cutoff: str) -> None:
     """Count each campaign's stored facts once (its first member), as after a rebuild."""
+    changed: set[tuple[str, str, str]] = set()
     for campaign in detect_campaigns(session, rules=rules):
         facts = stored_facts(session, campaign.member_ids)
-        mark_campaign(session, facts, campaign.group_id, min(campaign.member_ids), cutoff)
+        changed |= mark_campaign(session, facts, campaign.group_id, min(campaign.member_ids), cutoff)
+    note_changes(session, changed)

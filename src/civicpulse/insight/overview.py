@@ -11,18 +11,21 @@ the days before it.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy import and_, case, distinct, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from civicpulse.insight.spikes import SpikeDetector, SpikeRules, holiday_mask
-from civicpulse.insight.warnings import SpikeWarning, find_warnings
+from civicpulse.insight.warnings import SpikeWarning, open_detection, refresh_warnings, stored_warnings
 from civicpulse.store.counts import UNKNOWN
+from civicpulse.store.db import Database
+from civicpulse.store.detections import current_snapshot, open_snapshot, put_snapshot
 from civicpulse.store.tables import TrendCountRow, TrendFactRow, TrendSenderRow, utcnow
 from civicpulse.store.themes import ThemeMemberRow, ThemeRow, ThemeRunRow
 
@@ -174,6 +177,33 @@ def _senders(
     return found
 
 
+def _senders_in_one(session: Session, weeks: Weeks, province: str | None) -> dict[str, Counts]:
+    """Distinct senders of every topic, province (of the country: the map's) and of the whole
+    slice, per week, in one statement: on PostgreSQL each statement is a round trip and a
+    ``DISTINCT ... LIMIT`` reads all its rows anyway, so this beats a check per figure."""
+    flag = _week_flag(TrendSenderRow.period, weeks.first).label("wk")
+    days = [
+        TrendSenderRow.unit == "day",
+        TrendSenderRow.period >= weeks.before_first.isoformat(),
+        TrendSenderRow.period <= weeks.last.isoformat(),
+    ]
+    sliced = [*days, TrendSenderRow.province == province] if province is not None else days
+    people = func.count(distinct(TrendSenderRow.sender))
+    parts = (
+        select(literal("topic"), TrendSenderRow.topic, flag, people)
+        .where(*sliced)
+        .group_by(TrendSenderRow.topic, flag),
+        select(literal("province"), TrendSenderRow.province, flag, people)
+        .where(*days)
+        .group_by(TrendSenderRow.province, flag),
+        select(literal("total"), literal(UNKNOWN), flag, people).where(*sliced).group_by(flag),
+    )
+    found: dict[str, Counts] = {"topic": {}, "province": {}, "total": {}}
+    for by, code, wk, n in session.execute(union_all(*parts)).all():
+        found[by][(None if by == "total" else code, int(wk))] = int(n)
+    return found
+
+
 def _daily_by_topic(
     session: Session, first: date, last: date, province: str | None
 ) -> dict[str | None, dict[str, int]]:
@@ -198,7 +228,7 @@ def _daily_by_topic(
 
 def _expected(
     daily: dict[str | None, dict[str, int]], weeks: Weeks, rules: SpikeRules
-) -> dict[str | None, tuple[float, float]]:
+) -> dict[str | None, tuple[float, float | None]]:
     """The detector's expected volume and upper bound summed over the week, per series."""
     first = weeks.first - timedelta(days=rules.history)
     days = [(first + timedelta(days=i)).isoformat() for i in range((weeks.last - first).days + 1)]
@@ -211,7 +241,8 @@ def _expected(
         verdicts = detector.run(y, holidays, evaluate_from=start)[start:]
         if any(np.isnan(v.expected) for v in verdicts):
             continue
-        found[code] = (sum(v.expected for v in verdicts), sum(v.upper for v in verdicts))
+        high = sum(v.upper for v in verdicts)  # the detector works the upper bound out on alert days only
+        found[code] = (sum(v.expected for v in verdicts), None if np.isnan(high) else high)
     return found
 
 
@@ -228,18 +259,19 @@ def _rows(
     }
 
 
-def theme_trends(
-    session: Session, weeks: Weeks, province: str | None, k: int, now: datetime
-) -> list[ThemeTrend]:
-    """The themes of the latest whole-store run that rose this week or are new, most rising first."""
-    run_id = session.scalar(
+def latest_run(session: Session) -> int | None:
+    """The id of the latest whole-store themes run."""
+    return session.scalar(
         select(ThemeRunRow.id)
         .where(ThemeRunRow.slice_key == WHOLE_STORE)
         .order_by(ThemeRunRow.id.desc())
         .limit(1)
     )
-    if run_id is None:
-        return []
+
+
+def _theme_weeks(session: Session, weeks: Weeks, province: str | None, run_id: int) -> list[dict[str, Any]]:
+    """Each theme of the run with submissions in the two weeks: its label, senders, first seen,
+    and per week (``this`` and ``last``) its counted submissions and distinct senders."""
     flag = _week_flag(TrendFactRow.day, weeks.first).label("wk")
     where = [
         TrendFactRow.day >= weeks.before_first.isoformat(),
@@ -266,21 +298,46 @@ def theme_trends(
             ThemeRow.run_id == run_id, ThemeRow.theme_id.in_(list(weekly))
         )
     ).all()
+    return [
+        {
+            "theme_id": theme_id,
+            "label": label,
+            "senders": senders,
+            "first_seen": (detail or {}).get("first_seen"),
+            "this": weekly[theme_id].get(1, (0, 0)),
+            "last": weekly[theme_id].get(0, (0, 0)),
+        }
+        for theme_id, label, senders, detail in themes
+    ]
+
+
+def _rising(themes: list[dict[str, Any]], k: int, now: datetime) -> list[ThemeTrend]:
+    """The themes that rose this week or are new (first seen within a week of ``now``), most
+    rising first; under k senders left out."""
     found: list[tuple[float, ThemeTrend]] = []
-    for theme_id, label, senders, detail in themes:
-        if senders < k:
+    for theme in themes:
+        if theme["senders"] < k:
             continue
-        this_n, this_s = weekly[theme_id].get(1, (0, 0))
-        last_n, last_s = weekly[theme_id].get(0, (0, 0))
-        first_seen = (detail or {}).get("first_seen")
+        (this_n, this_s), (last_n, last_s) = theme["this"], theme["last"]
+        first_seen = theme["first_seen"]
         is_new = bool(first_seen) and datetime.fromisoformat(first_seen) > now - timedelta(days=WEEK)
         if not (is_new or this_n > last_n) or this_s < k:
             continue
         rise = (this_n - last_n) / max(last_n, 1)
-        trend = ThemeTrend(theme_id, label, is_new, shown(this_n, this_s, k), shown(last_n, last_s, k))
+        trend = ThemeTrend(
+            theme["theme_id"], theme["label"], is_new, shown(this_n, this_s, k), shown(last_n, last_s, k)
+        )
         found.append((rise, trend))
     found.sort(key=lambda item: (not item[1].is_new, -item[0], item[1].theme_id))
     return [trend for _, trend in found[:MAX_THEMES]]
+
+
+def theme_trends(
+    session: Session, weeks: Weeks, province: str | None, k: int, now: datetime
+) -> list[ThemeTrend]:
+    """The themes of the latest whole-store run that rose this week or are new, most rising first."""
+    run_id = latest_run(session)
+    return [] if run_id is None else _rising(_theme_weeks(session, weeks, province, run_id), k, now)
 
 
 def _concerns(warning: SpikeWarning, province: str | None) -> bool:
@@ -289,6 +346,65 @@ def _concerns(warning: SpikeWarning, province: str | None) -> bool:
         return True
     return warning.province is None and any(
         c.kind == "place" and c.code == province for c in warning.contributors
+    )
+
+
+def _figures(
+    session: Session, weeks: Weeks, province: str | None, k: int, rules: SpikeRules, run_id: int | None
+) -> dict[str, Any]:
+    """What the overview shows, as stored in a snapshot: rows ``[code, this week, last week,
+    expected, expected high]`` of the total, topics and provinces, and the themes' weeks."""
+    topic_counts, topic_received = _counts(session, weeks, province, "topic")
+    province_counts, province_received = _counts(session, weeks, None, "province")
+    total_received: Counts = defaultdict(int)
+    for (_, wk), n in topic_received.items():
+        total_received[(None, wk)] += n
+    if session.get_bind().dialect.name == "postgresql":
+        people = _senders_in_one(session, weeks, province)
+    else:
+        people = {
+            "topic": _senders(session, weeks, province, "topic", topic_received, k),
+            "province": _senders(session, weeks, None, "province", province_received, k),
+            "total": _senders(session, weeks, province, None, total_received, k),
+        }
+    topic_rows = _rows(topic_counts, people["topic"], k)
+    province_rows = _rows(province_counts, people["province"], k)
+    total_senders = people["total"]
+    totals = [sum(n for (_, wk), n in topic_counts.items() if wk == flag) for flag in (0, 1)]
+    daily = _daily_by_topic(session, weeks.first - timedelta(days=rules.history), weeks.last, province)
+    expected = _expected(daily, weeks, rules)
+
+    def row(code: str | None, this: int | None, before: int | None) -> list[Any]:
+        return [code, this, before, *expected.get(code, (None, None))]
+
+    total = row(
+        None,
+        shown(totals[1], total_senders.get((None, 1), 0), k),
+        shown(totals[0], total_senders.get((None, 0), 0), k),
+    )
+    topics = sorted(
+        (row(code, *figures) for code, figures in topic_rows.items()),
+        key=lambda r: (-(r[1] or 0), r[0] or ""),
+    )
+    return {
+        "total": total,
+        "topics": topics,
+        "provinces": [[code, *figures, None, None] for code, figures in sorted(province_rows.items())],
+        "themes": [] if run_id is None else _theme_weeks(session, weeks, province, run_id),
+    }
+
+
+def _assembled(
+    figures: dict[str, Any], weeks: Weeks, province: str | None, k: int, now: datetime
+) -> Overview:
+    return Overview(
+        weeks=weeks,
+        province=province,
+        k_anonymity=k,
+        total=Row(*figures["total"]),
+        topics=[Row(*r) for r in figures["topics"]],
+        provinces=[Row(*r) for r in figures["provinces"]],
+        themes=_rising(figures["themes"], k, now),
     )
 
 
@@ -302,53 +418,54 @@ def build_overview(
     rules: SpikeRules | None = None,
 ) -> Overview:
     """The overview of the week ending on ``last`` (of one province, or of the country)."""
-    rules = rules or SpikeRules()
-    k = k_anonymity
     weeks = Weeks.ending(last)
-    topic_counts, topic_received = _counts(session, weeks, province, "topic")
-    topic_rows = _rows(topic_counts, _senders(session, weeks, province, "topic", topic_received, k), k)
-    province_counts, province_received = _counts(session, weeks, None, "province")
-    province_rows = _rows(
-        province_counts, _senders(session, weeks, None, "province", province_received, k), k
-    )
-    total_received: Counts = defaultdict(int)
-    for (_, wk), n in topic_received.items():
-        total_received[(None, wk)] += n
-    total_senders = _senders(session, weeks, province, None, total_received, k)
-    totals = [sum(n for (_, wk), n in topic_counts.items() if wk == flag) for flag in (0, 1)]
-    daily = _daily_by_topic(session, weeks.first - timedelta(days=rules.history), weeks.last, province)
-    expected = _expected(daily, weeks, rules)
+    figures = _figures(session, weeks, province, k_anonymity, rules or SpikeRules(), latest_run(session))
+    return _assembled(figures, weeks, province, k_anonymity, now or utcnow())
 
-    def row(code: str | None, this: int | None, before: int | None) -> Row:
-        mean, high = expected.get(code, (None, None))
-        return Row(code, this, before, mean, high)
 
-    total = row(
-        None,
-        shown(totals[1], total_senders.get((None, 1), 0), k),
-        shown(totals[0], total_senders.get((None, 0), 0), k),
-    )
-    topics = sorted(
-        (row(code, *figures) for code, figures in topic_rows.items()),
-        key=lambda r: (-(r.this_week or 0), r.code or ""),
-    )
-    provinces = [Row(code, *figures) for code, figures in sorted(province_rows.items())]
-    return Overview(
-        weeks=weeks,
-        province=province,
-        k_anonymity=k,
-        total=total,
-        topics=topics,
-        provinces=provinces,
-        themes=theme_trends(session, weeks, province, k, now or utcnow()),
-    )
+def stored_overview(
+    db: Database,
+    last: date,
+    *,
+    province: str | None,
+    k_anonymity: int,
+    now: datetime | None = None,
+    rules: SpikeRules | None = None,
+) -> Overview:
+    """:func:`build_overview`'s answer from the stored snapshot of the week and province while no
+    counts it read have changed (the counts hook marks it); else computed and stored. A week that
+    ended yesterday stays current while today's submissions come in."""
+    rules = rules or SpikeRules()
+    weeks = Weeks.ending(last)
+    key = (last.isoformat(), province or UNKNOWN)
+    with db.read() as session:
+        run_id = latest_run(session)
+        basis = f"v1 k={k_anonymity} run={run_id} " + hashlib.sha256(repr(rules).encode()).hexdigest()[:16]
+        figures = current_snapshot(session, *key, basis)
+    if figures is None:
+        reads_from = (weeks.first - timedelta(days=rules.history)).isoformat()
+        with db.write() as session:
+            seen = open_snapshot(session, *key, reads_from)
+        with db.read() as session:
+            figures = _figures(session, weeks, province, k_anonymity, rules, run_id)
+        with db.write() as session:
+            put_snapshot(session, *key, basis, seen, figures)
+    return _assembled(figures, weeks, province, k_anonymity, now or utcnow())
 
 
 def open_warnings(
-    session: Session, weeks: Weeks, *, province: str | None, k_anonymity: int, rules: SpikeRules | None = None
+    db: Database, weeks: Weeks, *, province: str | None, k_anonymity: int, rules: SpikeRules | None = None
 ) -> list[dict[str, Any]]:
     """The spike warnings that started in the two weeks, of the province when one is given (its
-    series, or a country-wide series it contributes to), largest first. The detector runs over every
-    series here: the page loads them after its first paint."""
-    found = find_warnings(session, weeks.before_first, weeks.last, k_anonymity=k_anonymity, rules=rules)
+    series, or a country-wide series it contributes to), largest first: read from the stored
+    detection of the two weeks, whose due series (all of them, the first time) are detected again
+    and stored first, in a short write transaction."""
+    since, until = weeks.before_first, weeks.last
+    with db.read() as session:
+        found = stored_warnings(session, since, until, k_anonymity=k_anonymity, rules=rules)
+    if found is None:
+        with db.write() as session:
+            open_detection(session, since, until, k_anonymity=k_anonymity, rules=rules)
+        with db.write() as session:
+            found = refresh_warnings(session, since, until, k_anonymity=k_anonymity, rules=rules)
     return [w.as_dict() for w in found if _concerns(w, province)][:MAX_WARNINGS]

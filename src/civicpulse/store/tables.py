@@ -495,6 +495,51 @@ class TrendSenderRow(Base):
     items: Mapped[int] = mapped_column(Integer)
 
 
+class SpikeDetectionRunRow(Base):
+    """A stored detection of spike warnings over every series (migration 0020): the warnings that
+    start on the days ``first_day`` to ``last_day``, read from the counts of ``reads_from`` on,
+    under ``basis`` (k-anonymity and the detector's rules)."""
+
+    __tablename__ = "spike_detection_runs"
+
+    last_day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    first_day: Mapped[str] = mapped_column(String(10))
+    reads_from: Mapped[str] = mapped_column(String(10))
+    basis: Mapped[str] = mapped_column(String(200))
+    detected_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class SpikeDetectionRow(Base):
+    """The warnings of one series (``topic`` and/or ``province``, empty for all) in the detection
+    ending on ``last_day``: current while ``seen`` (the changes it was computed after) equals
+    ``changes`` (the counts' changes on the series' days that the counts hook has noted)."""
+
+    __tablename__ = "spike_detections"
+
+    last_day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(100), primary_key=True)
+    province: Mapped[str] = mapped_column(String(100), primary_key=True)
+    changes: Mapped[int] = mapped_column(Integer, default=0)
+    seen: Mapped[int] = mapped_column(Integer, default=0)
+    warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+
+class OverviewSnapshotRow(Base):
+    """The leaders' overview of the week ending on ``last_day`` (of ``province``, empty for the
+    country), as computed from the counts of ``reads_from`` on under ``basis`` (k-anonymity, the
+    detector's rules, the themes run): current while ``seen`` equals ``changes`` (migration 0020)."""
+
+    __tablename__ = "overview_snapshots"
+
+    last_day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    province: Mapped[str] = mapped_column(String(100), primary_key=True)
+    reads_from: Mapped[str] = mapped_column(String(10))
+    basis: Mapped[str] = mapped_column(String(200))
+    changes: Mapped[int] = mapped_column(Integer, default=0)
+    seen: Mapped[int] = mapped_column(Integer, default=-1)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
 # --- alerts (migration 0015) ---
 
 

@@ -20,7 +20,7 @@ from civicpulse.errors import BadRequest, Forbidden, Unprocessable
 from civicpulse.identity import Principal
 from civicpulse.insight.forecast import InsufficientHistory
 from civicpulse.insight.forecast_view import BelowK, forecast_series
-from civicpulse.insight.overview import Overview, Row, Weeks, build_overview, open_warnings
+from civicpulse.insight.overview import Overview, Row, Weeks, open_warnings, stored_overview
 from civicpulse.store.counts import LOCAL_TZ, Slice, series
 from civicpulse.store.tables import utcnow
 from civicpulse.web.i18n import Translator, translator
@@ -120,11 +120,11 @@ def _map_data(view: Overview, names: dict[str, str], t: Translator) -> dict[str,
 
 
 def _overview_page(
-    request: Request, session: Session, t: Translator, province: str | None, last: date, colour: str
+    request: Request, t: Translator, province: str | None, last: date, colour: str
 ) -> Response:
     ctx = request.app.state.ctx
     k = ctx.settings.k_anonymity
-    view = build_overview(session, last, province=province, k_anonymity=k)
+    view = stored_overview(ctx.db, last, province=province, k_anonymity=k)
     names = province_names()
     topic_names = {
         topic.code: topic.name_en if t.lang == "en" else topic.name_vi for topic in ctx.taxonomy.topics
@@ -161,7 +161,6 @@ def _overview_page(
 @router.get("/overview")
 def overview_page(
     request: Request,
-    session: ReadSession,
     user: OptionalUser,
     province: Province = None,
     to: Day = None,
@@ -172,12 +171,12 @@ def overview_page(
     if user is None:
         return sign_in_first(request)
     t = _reader(request, user)
-    return _overview_page(request, session, t, _province(t, province), _last_day(t, to), colour)
+    return _overview_page(request, t, _province(t, province), _last_day(t, to), colour)
 
 
 @router.get("/overview/warnings")
 def overview_warnings(
-    request: Request, session: ReadSession, user: OptionalUser, province: Province = None, to: Day = None
+    request: Request, user: OptionalUser, province: Province = None, to: Day = None
 ) -> Response:
     """The open warnings of the page's week and province, explained (loaded by htmx after the page)."""
     if user is None:
@@ -186,7 +185,7 @@ def overview_warnings(
     code = _province(t, province)
     ctx = request.app.state.ctx
     warnings = open_warnings(
-        session, Weeks.ending(_last_day(t, to)), province=code, k_anonymity=ctx.settings.k_anonymity
+        ctx.db, Weeks.ending(_last_day(t, to)), province=code, k_anonymity=ctx.settings.k_anonymity
     )
     topic_names = {
         topic.code: topic.name_en if t.lang == "en" else topic.name_vi for topic in ctx.taxonomy.topics
