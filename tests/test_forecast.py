@@ -164,6 +164,72 @@ def test_median_of_models_with_their_own_seasons() -> None:
         forecast(group_of_series(1, 70), 7, Setup(combine="max"))
 
 
+def test_naive_drift_and_ces_candidates() -> None:
+    setup = Setup(models=("Naive", "RandomWalkWithDrift", "AutoCES"), combine="median")
+    result = forecast(group_of_series(2, 70), 7, setup)
+    assert {c.model for c in result.choices.values()} <= {*setup.models, setup.ensemble}
+    assert_nested_and_positive(result.points)
+
+
+def test_a_model_fitted_on_its_last_points_only() -> None:
+    from statsforecast.models import AutoETS
+
+    from civicpulse.insight.forecast import _regular_model
+
+    y = falling(120) + 3
+    recent = _regular_model("AutoETS@7~28", Setup())
+    trimmed, whole = AutoETS(season_length=7), AutoETS(season_length=7)
+    got = recent.new().forecast(y=y, h=7, level=[80])
+    np.testing.assert_allclose(got["mean"], trimmed.forecast(y=y[-28:], h=7, level=[80])["mean"])
+    assert not np.allclose(got["mean"], whole.forecast(y=y, h=7)["mean"])
+    setup = Setup(models=("AutoETS~28", "SeasonalNaive@7"), combine="median")
+    result = forecast(group_of_series(2, 70), 7, setup)
+    assert {c.model for c in result.choices.values()} <= {*setup.models, setup.ensemble}
+    assert_nested_and_positive(result.points)
+
+
+def test_calibration_leaves_out_the_series_given_conformal_intervals() -> None:
+    from civicpulse.insight.forecast import _with_combination, settle
+
+    rng = np.random.default_rng(8)
+    cv = backtest(rng, 50, 13, 3.0, 4.0)
+    bad = cv["unique_id"].isin([f"s{i}" for i in range(40, 50)])
+    cv.loc[bad, "y"] = cv.loc[bad, "m"] + rng.normal(0, 10, int(bad.sum()))
+    cv["ds"], cv["cutoff"] = np.tile(np.arange(100, 113), 50), 99
+    data = pd.DataFrame(
+        {"unique_id": np.repeat(cv["unique_id"].unique(), 113), "ds": np.tile(np.arange(113), 50)}
+    ).assign(y=lambda d: rng.uniform(5, 50, len(d)))
+    future = cv.drop(columns=["y", "cutoff"]).assign(ds=lambda d: d["ds"] + 13)
+    setup = Setup(models=("m",))
+    points, choices, factors = settle(
+        data, _with_combination(cv, setup), _with_combination(future, setup), setup, False
+    )
+    conformal = {uid for uid, c in choices.items() if c.intervals == "conformal"}
+    assert conformal == {f"s{i}" for i in range(40, 50)}
+    assert factors[setup.ensemble][80] == pytest.approx(1.2816 / 3.0, rel=0.1)
+    assert factors[setup.ensemble][95] == pytest.approx(1.96 / 4.0, rel=0.1)
+    assert_nested_and_positive(points)
+
+
+def test_settle_is_what_forecast_does_after_fitting() -> None:
+    from statsforecast import StatsForecast
+
+    from civicpulse.insight.forecast import _regular_models, _with_combination, settle
+
+    setup = Setup(n_windows=2, calibrate_min_points=20)
+    frame = group_of_series(3, 84)
+    data = frame.assign(unique_id=frame["unique_id"].astype(str), y=frame["y"].astype(float))
+    engine = StatsForecast(models=_regular_models(setup), freq="D")
+    cv = engine.cross_validation(df=data, h=14, n_windows=2, step_size=14, level=list(LEVELS))
+    future = engine.forecast(df=data, h=14, level=list(LEVELS))
+    points, choices, factors = settle(
+        data, _with_combination(cv, setup), _with_combination(future, setup), setup, False
+    )
+    result = forecast(frame, 14, setup)
+    pd.testing.assert_frame_equal(points, result.points)
+    assert choices == result.choices and factors == result.calibration
+
+
 def test_too_short_a_history_is_refused_by_name() -> None:
     with pytest.raises(InsufficientHistory, match=r"short \(10\)"):
         forecast(daily("short", np.ones(10)), 14, Setup())

@@ -6,17 +6,20 @@ candidate with the lowest MASE (errors scaled by the in-sample seasonal naive er
 ``Setup.models`` (AutoETS, AutoARIMA, AutoTheta by default; MSTL for several seasons) or their mean
 for regular series; Croston, TSB or ADIDA for intermittent ones (a share of zeros of at least
 ``intermittent_share``). A model name may carry its own season after ``@`` (``AutoTheta@52``: a
-yearly season on weekly data). The combination (``Setup.combine``: the mean or the median of the
-models, bounds included) is kept unless a single model backtests better by ``ensemble_margin``
-(one backtest is noisy; the combination is the robust default). Intervals are the models' own at
-80 % and 95 %, conformal (statsforecast's ``ConformalIntervals``) for the intermittent models, which
-have none; when the backtest shows the model's own interval missing more than ``conformal_below`` of
-the points, the series gets conformal intervals instead. With ``calibrate``, the models' own
-half-widths are then scaled per model and level by one factor over the group of series, so that
-the backtest windows are covered at the nominal rate (the factor is the level's quantile of the
-model's backtest errors over their half-widths, pooled over every series, not only those that
-chose the model, whose errors are optimistic; at least ``calibrate_min_points`` points are
-needed, otherwise the widths are kept). Forecasts and bounds are never negative, and nested.
+yearly season on weekly data) and the number of last points it is fitted on after ``~``
+(``AutoARIMA~520``: ten years of weekly data, for speed). The combination (``Setup.combine``: the
+mean or the median of the models, bounds included) is kept unless a single model backtests better by
+``ensemble_margin`` (one backtest is noisy; the combination is the robust default). Intervals are
+the models' own at 80 % and 95 %, conformal (statsforecast's ``ConformalIntervals``) for the
+intermittent models, which have none; when the backtest shows the model's own interval missing more
+than ``conformal_below`` of the points, the series gets conformal intervals instead. With
+``calibrate``, the models' own half-widths are then scaled per model and level by one factor over
+the group of series, so that the backtest windows are covered at the nominal rate (the factor is the
+level's quantile of the model's backtest errors over their half-widths, pooled over every series
+that keeps the models' own intervals, not only those that chose the model, whose errors are
+optimistic, and without the series given conformal intervals, whose large errors would widen
+everyone's; at least ``calibrate_min_points`` points are needed, otherwise the widths are kept).
+Forecasts and bounds are never negative, and nested.
 """
 
 from __future__ import annotations
@@ -137,18 +140,23 @@ def _regular_model(name: str, setup: Setup) -> Any:
     from statsforecast.models import (
         MSTL,
         AutoARIMA,
+        AutoCES,
         AutoETS,
         AutoTheta,
         DynamicOptimizedTheta,
+        Naive,
+        RandomWalkWithDrift,
         SeasonalNaive,
     )
 
-    kind, _, season = name.partition("@")
+    spec, _, last = name.partition("~")
+    kind, _, season = spec.partition("@")
     m = int(season) if season else setup.season_length
     made = {
         "AutoETS": lambda: AutoETS(season_length=m, alias=name),
         "AutoARIMA": lambda: AutoARIMA(season_length=m, alias=name),
         "AutoTheta": lambda: AutoTheta(season_length=m, alias=name),
+        "AutoCES": lambda: AutoCES(season_length=m, alias=name),
         "DynamicOptimizedTheta": lambda: DynamicOptimizedTheta(season_length=m, alias=name),
         "MSTL": lambda: MSTL(
             season_length=list(setup.seasons or (m,)), trend_forecaster=AutoETS(model="ZZN"), alias=name
@@ -156,10 +164,46 @@ def _regular_model(name: str, setup: Setup) -> Any:
         "SeasonalNaive": lambda: SeasonalNaive(
             season_length=m if season else max(setup.seasons or (m,)), alias=name
         ),
+        "Naive": lambda: Naive(alias=name),
+        "RandomWalkWithDrift": lambda: RandomWalkWithDrift(alias=name),
     }
     if kind not in made:
         raise ValueError(f"unknown model {name!r}; choose among {', '.join(made)}")
-    return made[kind]()
+    return Recent(made[kind](), int(last)) if last else made[kind]()
+
+
+class Recent:
+    """A statsforecast model fitted on the last ``last`` points of each series only (``Name~n``)."""
+
+    uses_exog = False
+
+    def __init__(self, model: Any, last: int):
+        self.model, self.last = model, last
+        self.alias, self.prediction_intervals = model.alias, None
+
+    def __repr__(self) -> str:
+        return self.alias
+
+    def new(self) -> Recent:
+        return Recent(self.model.new(), self.last)
+
+    def fit(self, y: np.ndarray, X: Any = None) -> Recent:
+        self.model.fit(y[-self.last :])
+        return self
+
+    def predict(self, h: int, X: Any = None, level: Any = None) -> dict[str, Any]:
+        return self.model.predict(h=h, level=level)
+
+    def forecast(
+        self,
+        y: np.ndarray,
+        h: int,
+        X: Any = None,
+        X_future: Any = None,
+        level: Any = None,
+        fitted: bool = False,
+    ) -> dict[str, Any]:
+        return self.model.forecast(y=y[-self.last :], h=h, level=level, fitted=fitted)
 
 
 def _regular_models(setup: Setup) -> list[Any]:
@@ -251,13 +295,13 @@ def _choose(
             best = ensemble
         choices[str(uid)] = Choice(best, float(row[best]), "model", intermittent)
     if not intermittent:
-        for uid, choice in list(choices.items()):
-            rows = cv[cv["unique_id"] == uid]
+        for uid, rows in cv.groupby("unique_id"):
+            choice = choices[str(uid)]
             inside = (rows["y"] >= rows[f"{choice.model}-lo-80"]) & (
                 rows["y"] <= rows[f"{choice.model}-hi-80"]
             )
             if inside.mean() < setup.conformal_below:
-                choices[uid] = Choice(choice.model, choice.backtest_mase, "conformal", False)
+                choices[str(uid)] = Choice(choice.model, choice.backtest_mase, "conformal", False)
     else:
         choices = {uid: Choice(c.model, c.backtest_mase, "conformal", True) for uid, c in choices.items()}
     return choices
@@ -269,7 +313,6 @@ def _group(
     from statsforecast import StatsForecast
 
     models = _intermittent_models(horizon) if intermittent else _regular_models(setup)
-    candidates = list(INTERMITTENT) if intermittent else [*setup.models, setup.ensemble]
     levels = list(LEVELS)
     engine = StatsForecast(models=models, freq=setup.freq, n_jobs=setup.n_jobs)
     windows = int(data.groupby("unique_id").size().map(lambda n: windows_for(n, horizon, setup)).min())
@@ -277,6 +320,15 @@ def _group(
     future = engine.forecast(df=data, h=horizon, level=levels)
     if not intermittent:
         cv, future = _with_combination(cv, setup), _with_combination(future, setup)
+    return settle(data, cv, future, setup, intermittent)
+
+
+def settle(
+    data: pd.DataFrame, cv: pd.DataFrame, future: pd.DataFrame, setup: Setup, intermittent: bool
+) -> tuple[pd.DataFrame, dict[str, Choice], dict[str, dict[int, float]]]:
+    """From the models' backtest ``cv`` and forecasts ``future`` (combination included), each
+    series' choice, the calibration factors and the points: what ``forecast`` does after fitting."""
+    candidates = list(INTERMITTENT) if intermittent else [*setup.models, setup.ensemble]
     first_cutoff = cv.groupby("unique_id")["cutoff"].min()
     history = data[data["ds"] <= data["unique_id"].map(first_cutoff)]
     choices = _choose(cv, candidates, _scales(history, setup.season_length), setup, intermittent)
@@ -284,8 +336,9 @@ def _group(
         model: _conformal(cv, model)
         for model in {c.model for c in choices.values() if c.intervals == "conformal" and not intermittent}
     }
+    own = cv[cv["unique_id"].map(lambda uid: choices[str(uid)].intervals == "model")]
     factors = {
-        model: calibration_factors(cv, model, setup.calibrate_min_points)
+        model: calibration_factors(own, model, setup.calibrate_min_points)
         if setup.calibrate and not intermittent
         else dict.fromkeys(LEVELS, 1.0)
         for model in {c.model for c in choices.values()}
