@@ -129,7 +129,7 @@ def test_cli_engine_ray_writes_the_same_file(
         assert result.exit_code == 0, result.output
     assert (tmp_path / "ray").read_text(encoding="utf-8") == (tmp_path / "local").read_text(encoding="utf-8")
     refused = runner.invoke(app, ["analyze", str(source), "--engine", "spark"])
-    assert refused.exit_code == 2 and "local or ray" in refused.output
+    assert refused.exit_code == 2 and "local or ray" in " ".join(refused.output.replace("│", " ").split())
 
 
 def _stored(tmp_path: Path, settings: Settings, count: int) -> Database:
@@ -206,6 +206,7 @@ def test_postgres_run_survives_a_killed_actor_exactly_once(
         ).all()
     assert len(events) == 1000 and {n for _, n in events} == {1}
     cpus = len(os.sched_getaffinity(0))
+    print(f"1,000 items on Ray with a killed actor: {elapsed:.1f} s, load {os.getloadavg()[0]:.1f}")
     if os.getloadavg()[0] < cpus / 2:  # the time target is for a machine that does nothing else
         assert elapsed < 60
     again = analyze_store_ray(settings, "all")
