@@ -23,6 +23,7 @@ from civicpulse.intake.mapping import ColumnMapping, MappingError, RowMapper
 from civicpulse.intake.tabular import Row, RowError, UnreadableFile, XlsxLimits
 from civicpulse.runtime.ray_stages import pack
 from civicpulse.runtime.store_runs import Which
+from civicpulse.runtime.worker import ITEM_COLUMNS, stored_item
 from civicpulse.settings import Settings
 from civicpulse.store.db import Database
 from civicpulse.store.tables import JobRow, SubmissionRow
@@ -115,21 +116,12 @@ class _IdRange:
 
     def __call__(self) -> Iterator[pa.Table]:
         db = Database.from_settings(self.settings)
-        columns = (
-            SubmissionRow.id,
-            SubmissionRow.text,
-            SubmissionRow.language_hint,
-            SubmissionRow.locality,
-            SubmissionRow.source_id,
-            SubmissionRow.attachments,
-            SubmissionRow.received_at,
-        )
         try:
             after = self.start - 1
             while True:
                 with db.read() as session:
                     rows = session.execute(
-                        select(*columns)
+                        select(*ITEM_COLUMNS)
                         .where(SubmissionRow.id > after, SubmissionRow.id < self.end, _waiting(self.which))
                         .order_by(SubmissionRow.id)
                         .limit(self.batch_size)
@@ -137,18 +129,7 @@ class _IdRange:
                 if not rows:
                     return
                 after = rows[-1].id
-                items = [
-                    AnalysisItem(
-                        id=r.id,
-                        text=r.text,
-                        language_hint=r.language_hint,
-                        locality=r.locality,
-                        source_id=r.source_id,
-                        attachment_names=tuple(a.get("filename", "") for a in r.attachments or ()),
-                        received_at=r.received_at,
-                    )
-                    for r in rows
-                ]
+                items = [stored_item(r) for r in rows]
                 yield pa.table(
                     {
                         "key": [item.id for item in items],

@@ -6,8 +6,9 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from civicpulse.analysis.base import AnalysisItem
@@ -24,6 +25,31 @@ from civicpulse.store.search_text import store_folded_redaction
 from civicpulse.store.tables import AnnotationRow, EventRow, SubmissionRow, utcnow
 
 log = logging.getLogger(__name__)
+
+
+# What the stages read of a stored submission (the worker's and the Ray engine's reads)
+ITEM_COLUMNS = (
+    SubmissionRow.id,
+    SubmissionRow.text,
+    SubmissionRow.language_hint,
+    SubmissionRow.locality,
+    SubmissionRow.source_id,
+    SubmissionRow.attachments,
+    SubmissionRow.received_at,
+)
+
+
+def stored_item(row: Row[Any]) -> AnalysisItem:
+    """The analysis item of a row of ``ITEM_COLUMNS``."""
+    return AnalysisItem(
+        id=row.id,
+        text=row.text,
+        language_hint=row.language_hint,
+        locality=row.locality,
+        source_id=row.source_id,
+        attachment_names=tuple(a.get("filename", "") for a in row.attachments or ()),
+        received_at=row.received_at,
+    )
 
 
 class Worker:
@@ -60,28 +86,9 @@ class Worker:
             return 0
         with self.db.read() as session:
             rows = session.execute(
-                select(
-                    SubmissionRow.id,
-                    SubmissionRow.text,
-                    SubmissionRow.language_hint,
-                    SubmissionRow.locality,
-                    SubmissionRow.source_id,
-                    SubmissionRow.attachments,
-                    SubmissionRow.received_at,
-                ).where(SubmissionRow.id.in_([job.submission_id for job in jobs]))
+                select(*ITEM_COLUMNS).where(SubmissionRow.id.in_([job.submission_id for job in jobs]))
             ).all()
-        items = [
-            AnalysisItem(
-                id=r.id,
-                text=r.text,
-                language_hint=r.language_hint,
-                locality=r.locality,
-                source_id=r.source_id,
-                attachment_names=tuple(a.get("filename", "") for a in r.attachments or ()),
-                received_at=r.received_at,
-            )
-            for r in rows
-        ]
+        items = [stored_item(r) for r in rows]
         result = self.pipeline.run(items)
         by_submission = {job.submission_id: job for job in jobs}
         stored: list[int] = []
