@@ -12,10 +12,10 @@ its first paint (``GET /overview/warnings``: the spike detector over every serie
 one warm-up: wall time, and the CPU time of this process (all of the work on SQLite; on PostgreSQL
 the server's share is not in it), which a shared, busy machine inflates far less than wall time.
 
-The first ``/overview/warnings`` after a change of the counts on the days it reads (or of the
-day) detects the due series again and stores them (``insight.warnings.refresh_warnings``); the
-warm-up request does it here, so the median is that of the stored detection; ``cold warnings``
-times the first request after the stored detection is forgotten.
+The page's figures and the warnings are stored once computed (``overview_snapshots``, spike
+detections) and computed again after a change of the counts on the days they read: the warm-up
+request does it here, so the medians are those of stored figures; the ``cold`` lines time the
+first request after the stored figures are forgotten (what the first view of a day costs).
 
 Usage: ``python bench/overview.py [--rows 1000000] [--repeat 15] [--engines sqlite,postgresql]``
 (PostgreSQL: ``make bench`` installs it). Writes nothing into the repository. ``--url URL`` uses
@@ -34,13 +34,14 @@ import sys
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from statement_times import explained, recorded  # noqa: E402
-from synthetic_store import CHANNELS, SENTIMENTS, TOPICS, throwaway_database, weighted_provinces  # noqa: E402
+from synthetic_store import CHANNELS, SENTIMENTS, TOPICS, analyze, throwaway_database, weighted_provinces  # noqa: E402
 
 TARGET_MS = 300.0
 CHUNK = 50_000
@@ -185,14 +186,8 @@ def fill(url: str, rows: int, today: date) -> float:
                 ["unit", "period", "topic", "province", "channel", "sentiment", "sender", "items"], senders
             )
         )
-    if url.startswith("postgresql"):
-        with db.engine.connect() as conn:
-            conn.exec_driver_sql("COMMIT")
-            conn.exec_driver_sql("ANALYZE")
-    else:
-        with db.engine.connect() as conn:
-            conn.exec_driver_sql("ANALYZE")
     db.dispose()
+    analyze(url)
     return time.perf_counter() - started
 
 
@@ -243,19 +238,27 @@ def explain(url: str, today: date) -> None:
     db.dispose()
 
 
-def forget_detections(url: str) -> None:
-    """Drop the stored spike detections (the next warnings request detects every series)."""
+def forget(url: str, *tables: str) -> None:
+    """Empty the stored figures of ``tables`` (the next request computes and stores them again)."""
     from sqlalchemy import inspect, text
 
     from civicpulse.store.db import Database
 
     db = Database(url)
     with db.write() as session:
-        tables = set(inspect(session.connection()).get_table_names())
-        for table in ("spike_detections", "spike_detection_runs"):
-            if table in tables:
+        present = set(inspect(session.connection()).get_table_names())
+        for table in tables:
+            if table in present:
                 session.execute(text(f"DELETE FROM {table}"))
     db.dispose()
+
+
+def first_view(client: Any, url: str, path: str, tables: tuple[str, ...]) -> tuple[float, float]:
+    """Milliseconds (wall, CPU of this process) of ``path`` right after its stored figures are gone."""
+    forget(url, *tables)
+    started, used = time.perf_counter(), time.process_time()
+    assert client.get(path).status_code == 200
+    return (time.perf_counter() - started) * 1000, (time.process_time() - used) * 1000
 
 
 def measure(url: str, repeat: int) -> dict[str, float]:
@@ -299,11 +302,17 @@ def measure(url: str, repeat: int) -> dict[str, float]:
             found[name] = statistics.median(times)
             found[f"{name}, CPU of this process"] = statistics.median(cpu)
         found["warnings shown"] = float(answer.text.count('<article class="warning"'))
-        forget_detections(url)
-        started, used = time.perf_counter(), time.process_time()
-        assert client.get("/overview/warnings").status_code == 200
-        found["cold warnings (every series detected and stored)"] = (time.perf_counter() - started) * 1000
-        found["cold warnings, CPU of this process"] = (time.process_time() - used) * 1000
+        colds = (
+            ("cold country (figures computed and stored)", "/overview", ("overview_snapshots",)),
+            ("cold province 79", "/overview?province=79", ("overview_snapshots",)),
+            (
+                "cold warnings (every series detected and stored)",
+                "/overview/warnings",
+                ("spike_detections", "spike_detection_runs"),
+            ),
+        )
+        for name, path, tables in colds:
+            found[name], found[f"{name}, CPU of this process"] = first_view(client, url, path, tables)
     return found
 
 

@@ -35,3 +35,14 @@ def throwaway_database(engine: str, prefix: str) -> Iterator[str]:
             yield server.url()
         finally:
             server.stop()
+
+
+def analyze(url: str) -> None:
+    """Refresh the planner's statistics of every table (committed: an ``ANALYZE`` inside a
+    transaction that is rolled back leaves PostgreSQL planning on default estimates)."""
+    from civicpulse.store.db import Database
+
+    db = Database(url)
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("ANALYZE")
+    db.dispose()

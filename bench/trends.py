@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from statement_times import Statements, recorded  # noqa: E402
-from synthetic_store import CHANNELS, SENTIMENTS, TOPICS, throwaway_database, weighted_provinces  # noqa: E402
+from synthetic_store import CHANNELS, SENTIMENTS, TOPICS, analyze, throwaway_database, weighted_provinces  # noqa: E402
 
 REBUILD_TARGET_S = 60.0
 BATCH_TARGET_MS = 20.0
@@ -129,16 +129,6 @@ def _write(url: str, table: str, columns: list[str], rows: Iterable[tuple[Any, .
             copy.write_row(row)
 
 
-def _analyze(url: str) -> None:
-    from civicpulse.store.db import Database
-
-    db = Database(url)
-    with db.engine.connect() as conn:
-        conn.exec_driver_sql("COMMIT" if url.startswith("postgresql") else "SELECT 1")
-        conn.exec_driver_sql("ANALYZE")
-    db.dispose()
-
-
 def fill(url: str, gen: Generator, first: int, last: int) -> None:
     """Store the submissions ``first`` to ``last`` (ids) with their annotations and dedup rows."""
     ids = range(first, last + 1)
@@ -216,7 +206,7 @@ def measure(url: str, rows: int, batches: int, profile: bool = False) -> dict[st
         started = time.perf_counter()
         for first in range(1, rows + 1, 100_000):
             fill(url, gen, first, min(rows, first + 99_999))
-        _analyze(url)
+        analyze(url)
         found["fill s"] = time.perf_counter() - started
     rules = CampaignRules()
     db = Database(url)
@@ -229,7 +219,7 @@ def measure(url: str, rows: int, batches: int, profile: bool = False) -> dict[st
         if profile:
             _print_statements(name, statements)
         assert counted == max(rows, stored), counted
-    _analyze(url)
+    analyze(url)
     with db.read() as session:
         found["facts"] = float(session.scalar(select(func.count()).select_from(TrendFactRow)) or 0)
         found["count rows"] = float(session.scalar(select(func.count()).select_from(TrendCountRow)) or 0)
