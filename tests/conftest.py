@@ -49,6 +49,7 @@ def make_settings(db_url: str, **overrides: object) -> Settings:
         "login_rate_limit_account": "1000/minute",
         "login_rate_limit_address": "1000/minute",
         "alert_run_interval_seconds": 0,
+        "overview_refresh_seconds": 0,
     }
     values.update(overrides)
     return Settings(**values)

@@ -331,6 +331,13 @@ class Settings(BaseSettings):
         description="Seconds between runs of the alert rules inside `civicpulse serve`; 0: none "
         "(run `civicpulse alerts run` from cron instead).",
     )
+    overview_refresh_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description="Seconds between refreshes of the leaders' overview (the country's figures and "
+        "the warnings of the default week) inside `civicpulse serve`, so that no page view waits "
+        "for them; 0: none (the first view after a change computes them).",
+    )
     taxonomy_file: Path | None = Field(
         default=None, description="TOML topic taxonomy; the packaged default when unset."
     )

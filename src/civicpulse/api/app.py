@@ -38,6 +38,7 @@ from civicpulse.api.routers import (
 )
 from civicpulse.cases.answer_mail import AnswerMailer
 from civicpulse.insight.alert_runs import AlertRunner
+from civicpulse.insight.overview_refresh import OverviewRefresher
 from civicpulse.intake.feeds import FeedPoller
 from civicpulse.knowledge.library import warm_in_background
 from civicpulse.settings import Settings
@@ -61,6 +62,8 @@ def create_api(settings: Settings, *, run_workers: bool = True) -> FastAPI:
         answer_mail.start()  # only when mail is configured
         alert_runner = AlertRunner(ctx.db, settings, alerts.scope_of_owner(ctx.taxonomy))
         alert_runner.start()  # only when alert_run_interval_seconds > 0
+        overview = OverviewRefresher(ctx.db, settings)
+        overview.start()  # only when overview_refresh_seconds > 0
         warm_in_background(documents.library_of(ctx, app.state), ctx.db)  # /ask's index and model
         app.state.ready = True
         try:
@@ -69,6 +72,7 @@ def create_api(settings: Settings, *, run_workers: bool = True) -> FastAPI:
             app.state.ready = False
             feeds.stop()
             alert_runner.stop()
+            overview.stop()
             answer_mail.stop()
             ctx.intake.stop()
             ctx.runtime.close()

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 from dataclasses import dataclass
 
 from civicpulse.cases.templates import show_date
 from civicpulse.errors import MailNotSent, NotFound, Unprocessable
 from civicpulse.mailer import send_mail
+from civicpulse.periodic import Periodic
 from civicpulse.settings import Settings
 from civicpulse.store import answers as stored
 from civicpulse.store.audit import record_audit
@@ -145,44 +145,23 @@ def deliver_pending(
     return report
 
 
-class AnswerMailer:
-    """Delivers queued answer mails in a daemon thread: on ``wake()`` and every ``interval`` seconds."""
+class AnswerMailer(Periodic):
+    """Delivers queued answer mails in a daemon thread: on ``wake()`` and every ``interval`` seconds
+    (only when mail is configured)."""
 
     def __init__(
         self, db: Database, cipher: ContactCipher, settings: Settings, interval: float = POLL_SECONDS
     ):
-        self.db, self.cipher, self.settings, self.interval = db, cipher, settings, interval
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.db, self.cipher, self.settings = db, cipher, settings
+        super().__init__(
+            "civicpulse-answer-mail",
+            self._round,
+            interval,
+            enabled=bool(settings.smtp_host and settings.mail_from),
+            failure="answer mail delivery failed",
+        )
 
-    def start(self) -> None:
-        """Begin delivering (only when mail is configured)."""
-        if not self.settings.smtp_host or not self.settings.mail_from or self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="civicpulse-answer-mail", daemon=True)
-        self._thread.start()
-
-    def wake(self) -> None:
-        """Deliver now (an answer was just published)."""
-        self._wake.set()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """End the thread once the round under way is over."""
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.clear()
-            try:
-                report = deliver_pending(self.db, self.cipher, self.settings)
-                if report.sent or report.failed:
-                    log.info("answer mail: %d sent, %d failed", report.sent, report.failed)
-            except Exception:  # the thread outlives a failing database or mail server
-                log.exception("answer mail delivery failed")
-            self._wake.wait(self.interval)
+    def _round(self) -> None:
+        report = deliver_pending(self.db, self.cipher, self.settings)
+        if report.sent or report.failed:
+            log.info("answer mail: %d sent, %d failed", report.sent, report.failed)

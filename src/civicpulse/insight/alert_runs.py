@@ -6,7 +6,6 @@ every ``alert_run_interval_seconds`` in an ``AlertRunner`` thread."""
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from civicpulse.insight.alert_delivery import ACTOR, DeliveryReport, deliver_due
 from civicpulse.insight.alerts import Firing, Scope, Watch, due_window, evaluate
+from civicpulse.periodic import Periodic
 from civicpulse.settings import Settings
 from civicpulse.store import alerts as stored
 from civicpulse.store.audit import record_audit
@@ -179,7 +179,7 @@ def run_alerts(
     return report
 
 
-class AlertRunner:
+class AlertRunner(Periodic):
     """Runs the alerts in a daemon thread of ``civicpulse serve``: at start, then every
     ``alert_run_interval_seconds`` (0: never; ``civicpulse alerts run`` from cron instead).
 
@@ -188,37 +188,19 @@ class AlertRunner:
 
     def __init__(self, db: Database, settings: Settings, scope_of: ScopeOf) -> None:
         self.db, self.settings, self.scope_of = db, settings, scope_of
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        interval = settings.alert_run_interval_seconds
+        super().__init__(
+            "civicpulse-alerts", self._round, interval, enabled=interval > 0, failure="alert run failed"
+        )
 
-    def start(self) -> None:
-        """Begin running in the background (only with a positive interval)."""
-        if self.settings.alert_run_interval_seconds <= 0 or self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="civicpulse-alerts", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Ask the thread to end and wait for it at most ``timeout`` seconds."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                report = run_alerts(self.db, self.settings, self.scope_of)
-                if report.fired or report.delivery.sent or report.delivery.failed or report.broken:
-                    log.info(
-                        "alerts: fired %d, sent %d, retrying %d, failed %d, broken rules %d",
-                        report.fired,
-                        report.delivery.sent,
-                        report.delivery.retrying,
-                        report.delivery.failed,
-                        report.broken,
-                    )
-            except Exception:  # the runner outlives a failing database; the next round tries again
-                log.exception("alert run failed")
-            self._stop.wait(self.settings.alert_run_interval_seconds)
+    def _round(self) -> None:
+        report = run_alerts(self.db, self.settings, self.scope_of)
+        if report.fired or report.delivery.sent or report.delivery.failed or report.broken:
+            log.info(
+                "alerts: fired %d, sent %d, retrying %d, failed %d, broken rules %d",
+                report.fired,
+                report.delivery.sent,
+                report.delivery.retrying,
+                report.delivery.failed,
+                report.broken,
+            )

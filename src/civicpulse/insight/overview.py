@@ -13,17 +13,19 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from sqlalchemy import and_, case, distinct, func, literal, select, union_all
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from civicpulse.insight.spikes import SpikeDetector, SpikeRules, holiday_mask
 from civicpulse.insight.warnings import SpikeWarning, open_detection, refresh_warnings, stored_warnings
-from civicpulse.store.counts import UNKNOWN
+from civicpulse.store.counts import LOCAL_TZ, UNKNOWN
 from civicpulse.store.db import Database
 from civicpulse.store.detections import current_snapshot, open_snapshot, put_snapshot
 from civicpulse.store.tables import TrendCountRow, TrendFactRow, TrendSenderRow, utcnow
@@ -34,6 +36,7 @@ WHOLE_STORE = "||||*"  # ThemeSlice().key(): the themes of every submission
 MAX_THEMES = 6
 MAX_WARNINGS = 6
 MIN_EXPECTED = 1.0  # a ratio against less than one expected submission means nothing
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,12 @@ class Weeks:
     @classmethod
     def ending(cls, last: date) -> Weeks:
         return cls(last - timedelta(days=WEEK - 1), last)
+
+
+def default_last_day(now: datetime | None = None) -> date:
+    """The last day of the week the overview shows unless told: yesterday, the last full day in
+    Vietnam."""
+    return (now or utcnow()).astimezone(LOCAL_TZ).date() - timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -423,6 +432,17 @@ def build_overview(
     return _assembled(figures, weeks, province, k_anonymity, now or utcnow())
 
 
+def _opened(db: Database, opening: Callable[[Session], T]) -> T:
+    """Run the write that registers a snapshot or detection; when a concurrent view or the
+    refresher registered the same one first (a clash on its key), run it again: it finds theirs."""
+    try:
+        with db.write() as session:
+            return opening(session)
+    except IntegrityError:
+        with db.write() as session:
+            return opening(session)
+
+
 def stored_overview(
     db: Database,
     last: date,
@@ -444,8 +464,7 @@ def stored_overview(
         figures = current_snapshot(session, *key, basis)
     if figures is None:
         reads_from = (weeks.first - timedelta(days=rules.history)).isoformat()
-        with db.write() as session:
-            seen = open_snapshot(session, *key, reads_from)
+        seen = _opened(db, lambda session: open_snapshot(session, *key, reads_from))
         with db.read() as session:
             figures = _figures(session, weeks, province, k_anonymity, rules, run_id)
         with db.write() as session:
@@ -464,8 +483,9 @@ def open_warnings(
     with db.read() as session:
         found = stored_warnings(session, since, until, k_anonymity=k_anonymity, rules=rules)
     if found is None:
-        with db.write() as session:
-            open_detection(session, since, until, k_anonymity=k_anonymity, rules=rules)
+        _opened(
+            db, lambda session: open_detection(session, since, until, k_anonymity=k_anonymity, rules=rules)
+        )
         with db.write() as session:
             found = refresh_warnings(session, since, until, k_anonymity=k_anonymity, rules=rules)
     return [w.as_dict() for w in found if _concerns(w, province)][:MAX_WARNINGS]

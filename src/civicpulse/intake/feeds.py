@@ -30,6 +30,7 @@ from civicpulse.domain import Attachment, Channel, SubmissionIn
 from civicpulse.intake.channels import ChannelInfo
 from civicpulse.intake.mail import html_to_text
 from civicpulse.intake.service import accept
+from civicpulse.periodic import Periodic
 from civicpulse.settings import FeedSource, Settings
 from civicpulse.store.contacts import ContactCipher
 from civicpulse.store.db import Database
@@ -317,7 +318,7 @@ def print_report(console: Console, report: FeedReport) -> None:
     )
 
 
-class FeedPoller:
+class FeedPoller(Periodic):
     """Polls the configured feeds in a daemon thread every ``feed_poll_minutes``, first at once.
 
     ``start`` does nothing when no feed is configured; ``stop`` returns as soon as the poll under
@@ -327,32 +328,16 @@ class FeedPoller:
     def __init__(self, db: Database, settings: Settings) -> None:
         self.db = db
         self.settings = settings
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__(
+            "civicpulse-feeds",
+            self._round,
+            settings.feed_poll_minutes * 60,
+            enabled=bool(settings.feeds),
+            failure="feed poll failed",
+        )
 
-    def start(self) -> None:
-        """Begin polling in the background (only when feeds are configured)."""
-        if not self.settings.feeds or self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="civicpulse-feeds", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Ask the thread to end and wait for it at most ``timeout`` seconds."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def _run(self) -> None:
-        interval = self.settings.feed_poll_minutes * 60
-        while not self._stop.is_set():
-            try:
-                report = poll_feeds(self.db, self.settings, stop=self._stop)
-                for item in report.failed:
-                    log.warning("feed %s (%s) failed: %s", item.name, item.url, item.error)
-                log.info("feeds polled: %d new submissions", report.stored)
-            except Exception:  # the poller outlives a failing database; the next round tries again
-                log.exception("feed poll failed")
-            self._stop.wait(interval)
+    def _round(self) -> None:
+        report = poll_feeds(self.db, self.settings, stop=self.stopping)
+        for item in report.failed:
+            log.warning("feed %s (%s) failed: %s", item.name, item.url, item.error)
+        log.info("feeds polled: %d new submissions", report.stored)

@@ -20,7 +20,14 @@ from civicpulse.errors import BadRequest, Forbidden, Unprocessable
 from civicpulse.identity import Principal
 from civicpulse.insight.forecast import InsufficientHistory
 from civicpulse.insight.forecast_view import BelowK, forecast_series
-from civicpulse.insight.overview import Overview, Row, Weeks, open_warnings, stored_overview
+from civicpulse.insight.overview import (
+    Overview,
+    Row,
+    Weeks,
+    default_last_day,
+    open_warnings,
+    stored_overview,
+)
 from civicpulse.store.counts import LOCAL_TZ, Slice, series
 from civicpulse.store.tables import utcnow
 from civicpulse.web.i18n import Translator, translator
@@ -52,7 +59,7 @@ def _province(t: Translator, value: str | None) -> str | None:
 def _last_day(t: Translator, value: str | None) -> date:
     """The week's last day: ``to`` when given, else yesterday (the last full day, Vietnam time)."""
     if not value:
-        return utcnow().astimezone(LOCAL_TZ).date() - timedelta(days=1)
+        return default_last_day()
     try:
         return date.fromisoformat(value)
     except ValueError:
