@@ -49,6 +49,7 @@ from civicpulse.embeddings import BundledEmbedder
 from civicpulse.knowledge.answer_confidence import SIGNALS, ConfidenceModel, model_path, signals
 from civicpulse.knowledge.ask import TOP_PASSAGES, Source, compose, extract
 from civicpulse.knowledge.library import QUERY_WORDS, CappedQueries, TermStats
+from civicpulse.logistic import Logistic
 from civicpulse.retrieval import Doc, HybridIndex, RetrievalConfig
 from retrieval_eval import bootstrap, read_jsonl, table
 from retrieval_vectors import DiskCachedEmbedder
@@ -134,7 +135,7 @@ def fit(found: list[Trial], names: tuple[str, ...], c: float) -> ConfidenceModel
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale == 0] = 1.0
     model = LogisticRegression(C=c, max_iter=5000).fit((x - mean) / scale, labels(found))
-    return ConfidenceModel(names, mean, scale, model.coef_[0], float(model.intercept_[0]), 0.5)
+    return ConfidenceModel(Logistic(names, mean, scale, model.coef_[0], float(model.intercept_[0])), 0.5)
 
 
 def probabilities(model: ConfidenceModel, found: list[Trial]) -> np.ndarray:
@@ -317,7 +318,7 @@ def main() -> None:
     print("\n5-fold CV on train (out-of-fold probabilities; threshold with the widest margin)")
     print(table(choices, ("signals", "C", "threshold", "answered", "abstained")))
     model = fit(train, names, c)
-    model = ConfidenceModel(model.features, model.mean, model.scale, model.coef, model.intercept, threshold)
+    model = ConfidenceModel(model.model, threshold)
     print(f"\nchosen on train: {label}, C={c:g}, threshold {threshold:.3f}")
 
     old_name, old_threshold = OLD_RULE

@@ -20,6 +20,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
 
+from civicpulse.logistic import Logistic
 from civicpulse.retrieval import HybridIndex
 from civicpulse.retrieval.features import FEATURES, Cues, matrix
 from civicpulse.retrieval.fusion import reciprocal_rank
@@ -104,7 +105,7 @@ def fit(queries: Sequence[Query], names: Sequence[str], c: float) -> Reranker:
     scale[scale == 0] = 1.0
     model = LogisticRegression(C=c, max_iter=2000, class_weight=None)
     model.fit((x - mean) / scale, y)
-    return Reranker(tuple(names), mean, scale, model.coef_[0], float(model.intercept_[0]))
+    return Reranker(Logistic(tuple(names), mean, scale, model.coef_[0], float(model.intercept_[0])))
 
 
 def fit_boosted(queries: Sequence[Query], names: Sequence[str], trees: int, leaves: int) -> Boosted:

@@ -65,11 +65,11 @@ from civicpulse.knowledge.rumour_model import (
     PER_LANGUAGE,
     SAME,
     SAME_FEATURES,
-    Logistic,
     MatchModels,
     language_of,
 )
 from civicpulse.knowledge.rumours import ClaimIndex, Scored, rank
+from civicpulse.logistic import Logistic, feature_matrix
 from civicpulse.settings import Settings
 from retrieval_vectors import OUT, DiskCachedEmbedder
 
@@ -80,6 +80,8 @@ UNRELATED = ROOT / "bench" / "data" / "rumour_pairs_unrelated.jsonl"
 VIETNAMESE = ROOT / "bench" / "data" / "rumour_pairs_vi.jsonl"
 MODEL_PATH = ROOT / "src" / "civicpulse" / "knowledge" / MODEL_FILE
 SHOW_PRECISION, CERTAIN_PRECISION = 0.80, 0.95
+DIGITS = 6
+"""Decimal places of the shipped model's numbers."""
 GRID = np.round(np.arange(0.0, 1.0001, 0.005), 3)
 VECTORS = OUT / "rumours"
 SEED, RESAMPLES, FOLDS = 13, 1000, 5
@@ -152,17 +154,11 @@ def trials(embedder, claims: Sequence[tuple[int, str]], queries: Sequence[Query]
 
 
 def fit(rows: list[dict[str, float]], labels: list[bool], features: Sequence[str]) -> Logistic:
-    matrix = np.array([[row.get(name, 0.0) for name in features] for row in rows], dtype=float)
+    matrix = feature_matrix(rows, features)
     mean, scale = matrix.mean(axis=0), matrix.std(axis=0)
     scale[scale == 0] = 1.0
     model = LogisticRegression(C=1.0, max_iter=2000).fit((matrix - mean) / scale, labels)
-    return Logistic(
-        tuple(features),
-        tuple(mean.tolist()),
-        tuple(scale.tolist()),
-        tuple(model.coef_[0].tolist()),
-        float(model.intercept_[0]),
-    )
+    return Logistic(tuple(features), mean, scale, model.coef_[0], float(model.intercept_[0]))
 
 
 def rows_of(found: list[Trial], cross: bool) -> tuple[list[dict[str, float]], list[bool]]:
@@ -503,8 +499,8 @@ def main() -> None:
         "about": "Fitted by bench/rumour_thresholds.py (CheckThat! 2020 train, the train half of "
         "bench/data/rumour_pairs_vi.jsonl; bench/data/rumour_pairs.jsonl); thresholds by 5-fold "
         "cross-validation on train.",
-        SAME: {"hybrid": hybrid.to_json(), "lexical": lexical.to_json()},
-        CROSS: {"model": cross.to_json(), "anchors": [list(pair) for pair in anchors]},
+        SAME: {"hybrid": hybrid.to_json(DIGITS), "lexical": lexical.to_json(DIGITS)},
+        CROSS: {"model": cross.to_json(DIGITS), "anchors": [list(pair) for pair in anchors]},
         "thresholds": marks,
     }
     if not args.check:

@@ -229,6 +229,11 @@ class Settings(BaseSettings):
     urgency_rules_file: Path | None = Field(
         default=None, description="TOML urgency rules and deadline policy; the packaged default when unset."
     )
+    urgency_learned: bool = Field(
+        default=True,
+        description="Let the learned model lift a report the rules do not call urgent into the first "
+        "urgent band when it reads like urgent ones; off: the urgency score comes from the rules alone.",
+    )
     dedup_threshold: float = Field(
         default=0.6, description="Estimated Jaccard similarity of word-pair shingles for near-duplicates."
     )

@@ -6,9 +6,10 @@ live in a TOML file: the packaged ``urgency_rules.toml`` or the one named by the
 out of the match, so a figurative use never counts as a danger. When the rules alone do not call an
 item urgent, the learned model (``urgency_model.py``) may add one more signal, "similar to urgent
 reports", with the words that weighed most; it can lift an item into the first urgent band, never
-into the top one, which only the rules set. The deadline counts from the time the citizen sent the
-item (its ``received_at``), not from the time it is analysed; the policy is a configurable default,
-not a legal deadline.
+into the top one, which only the rules set. The setting ``urgency_learned`` (on by default) turns
+the model off for an office that wants its written rules alone. The deadline counts from the time
+the citizen sent the item (its ``received_at``), not from the time it is analysed; the policy is a
+configurable default, not a legal deadline.
 """
 
 from __future__ import annotations
@@ -139,17 +140,19 @@ def _today() -> dt.date:
 
 
 class UrgencyStage(ShipsConfigOnly):
-    """Output: ``{score, reason: [{code, vi, en, terms}], reason_text, deadline, deadline_basis}``."""
+    """Output: ``{score, reason: [{code, vi, en, terms}], reason_text, deadline, deadline_basis}``.
+
+    The learned model is used as ``settings.urgency_learned`` says, unless ``learned`` is given."""
 
     name: ClassVar[str] = "urgency"
     output: ClassVar[type[UrgencyOut]] = UrgencyOut
 
     def __init__(
-        self, settings: Settings, today: Callable[[], dt.date] = _today, *, learned: bool = True
+        self, settings: Settings, today: Callable[[], dt.date] = _today, *, learned: bool | None = None
     ) -> None:
         self.rules_file = settings.urgency_rules_file
         self.today = today
-        self.learned = learned
+        self.learned = settings.urgency_learned if learned is None else learned
         self.rules_: UrgencyRules | None = None
 
     def assess(

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from civicpulse.analysis.features import tokens
+from civicpulse.logistic import sigmoid
 from civicpulse.textkit.vietnamese import strip_marks
 
 MODEL_FILE = "urgency_model.json"
@@ -85,7 +86,7 @@ class PieceModel:
         """The model's probability that ``text`` is urgent."""
         values, norm = self._weights(piece_counts(text))
         logit = self.intercept + sum(v * self.pieces[p][1] for p, v in values.items()) / norm
-        return _sigmoid(logit)
+        return sigmoid(logit)
 
     def telling_words(self, text: str, top: int = TERMS_SHOWN) -> list[str]:
         """The words of ``text`` (as written) that push the model most towards urgent."""
@@ -134,7 +135,7 @@ class VectorModel:
     def probability(self, vector: Sequence[float]) -> float:
         """The model's probability that the text of ``vector`` is urgent."""
         logit = self.intercept + sum(c * v for c, v in zip(self.coef, vector, strict=True))
-        return _sigmoid(logit)
+        return sigmoid(logit)
 
     def to_json(self) -> dict[str, object]:
         """The model as plain JSON values."""
@@ -183,10 +184,6 @@ class LearnedUrgency:
         vectors = VectorModel.from_json(data["vectors"]) if "vectors" in data else None
         with_vectors = Use(**data["with_vectors"]) if "with_vectors" in data else None
         return cls(PieceModel.from_json(data["pieces"]), Use(**data["words_only"]), vectors, with_vectors)
-
-
-def _sigmoid(logit: float) -> float:
-    return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, logit))))
 
 
 def load_model(path: Path | None = None) -> LearnedUrgency:

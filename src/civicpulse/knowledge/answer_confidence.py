@@ -22,9 +22,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from civicpulse.knowledge.library import TermStats, terms
+from civicpulse.logistic import Logistic
 
 if TYPE_CHECKING:
     from civicpulse.knowledge.ask import Source
@@ -72,41 +71,26 @@ def signals(question: str, sources: Sequence[Source], stats: TermStats) -> dict[
 class ConfidenceModel:
     """A fitted logistic model over some of ``SIGNALS`` and the least probability to answer."""
 
-    features: tuple[str, ...]
-    mean: np.ndarray
-    scale: np.ndarray
-    coef: np.ndarray
-    intercept: float
+    model: Logistic
     threshold: float
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        """The signals the model reads."""
+        return self.model.features
 
     def probability(self, found: dict[str, float]) -> float:
         """The model's probability that the passages answer the question."""
-        values = np.array([found[name] for name in self.features], dtype=np.float64)
-        logit = float(((values - self.mean) / self.scale) @ self.coef + self.intercept)
-        return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, logit))))
+        return self.model.score(found)
 
     def to_json(self) -> dict[str, object]:
         """The model as plain JSON values."""
-        return {
-            "features": list(self.features),
-            "mean": [float(v) for v in self.mean],
-            "scale": [float(v) for v in self.scale],
-            "coef": [float(v) for v in self.coef],
-            "intercept": float(self.intercept),
-            "threshold": float(self.threshold),
-        }
+        return self.model.to_json() | {"threshold": float(self.threshold)}
 
     @classmethod
     def from_json(cls, data: dict) -> ConfidenceModel:
         """A model read back from ``to_json``."""
-        return cls(
-            features=tuple(data["features"]),
-            mean=np.asarray(data["mean"], dtype=np.float64),
-            scale=np.asarray(data["scale"], dtype=np.float64),
-            coef=np.asarray(data["coef"], dtype=np.float64),
-            intercept=float(data["intercept"]),
-            threshold=float(data["threshold"]),
-        )
+        return cls(Logistic.from_json(data), float(data["threshold"]))
 
 
 def model_path() -> Path:

@@ -1,6 +1,7 @@
 """The rumour match model: "does this sentence repeat this claim?" as a calibrated probability.
 
-Two logistic models, shipped as JSON (``rumour_model.json``, written by bench/rumour_thresholds.py):
+Two logistic models (``civicpulse.logistic.Logistic``), shipped as JSON (``rumour_model.json``, written
+by bench/rumour_thresholds.py):
 
 - ``same_language`` (variants ``hybrid`` and ``lexical``): a candidate of the ``HybridIndex`` in
   the sentence's language, from the e5 cosine and its margins over everyday sentences, coverage
@@ -30,9 +31,8 @@ from importlib import resources
 from itertools import pairwise
 from pathlib import Path
 
-import numpy as np
-
 from civicpulse.analysis.diacritics import looks_vietnamese
+from civicpulse.logistic import Logistic, sigmoid
 from civicpulse.retrieval.tokens import numbers, syllables
 from civicpulse.textkit.vietnamese import strip_marks
 
@@ -135,48 +135,6 @@ def feature_rows(candidates: Sequence[Candidate]) -> list[dict[str, float]]:
     return rows
 
 
-@dataclass(frozen=True)
-class Logistic:
-    """A fitted logistic model over named features (standardised by ``mean`` and ``scale``)."""
-
-    features: tuple[str, ...]
-    mean: tuple[float, ...]
-    scale: tuple[float, ...]
-    coef: tuple[float, ...]
-    intercept: float
-
-    def score(self, row: Mapping[str, float]) -> float:
-        """The probability for one row of named features (a missing feature reads as 0)."""
-        z = self.intercept + sum(
-            w * (row.get(name, 0.0) - m) / s
-            for name, m, s, w in zip(self.features, self.mean, self.scale, self.coef, strict=True)
-        )
-        return float(1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0))))
-
-    def matrix(self, rows: Sequence[Mapping[str, float]]) -> np.ndarray:
-        """The rows as a ``(n, len(features))`` array, in this model's feature order."""
-        return np.array([[row.get(name, 0.0) for name in self.features] for row in rows], dtype=float)
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "features": list(self.features),
-            "mean": [round(v, 6) for v in self.mean],
-            "scale": [round(v, 6) for v in self.scale],
-            "coef": [round(v, 6) for v in self.coef],
-            "intercept": round(self.intercept, 6),
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, object]) -> Logistic:
-        return cls(
-            features=tuple(data["features"]),  # type: ignore[arg-type]
-            mean=tuple(float(v) for v in data["mean"]),  # type: ignore[attr-defined]
-            scale=tuple(float(v) for v in data["scale"]),  # type: ignore[attr-defined]
-            coef=tuple(float(v) for v in data["coef"]),  # type: ignore[attr-defined]
-            intercept=float(data["intercept"]),  # type: ignore[arg-type]
-        )
-
-
 def rescale(probability: float, anchors: Sequence[tuple[float, float]]) -> float:
     """``probability`` moved, in log-odds, through the ``(from, to)`` anchor points (a line
     through two or more, a shift with one; none: unchanged)."""
@@ -189,7 +147,7 @@ def rescale(probability: float, anchors: Sequence[tuple[float, float]]) -> float
     else:
         (x0, y0), (x1, y1) = (points[0], points[1]) if z <= points[1][0] else (points[-2], points[-1])
         moved = y0 + (z - x0) * (y1 - y0) / (x1 - x0) if x1 > x0 else z + y0 - x0
-    return float(1.0 / (1.0 + math.exp(-max(min(moved, 40.0), -40.0))))
+    return sigmoid(moved)
 
 
 @dataclass(frozen=True)

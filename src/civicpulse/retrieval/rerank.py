@@ -1,8 +1,8 @@
 """The reranker: a model over the pair features, shipped as JSON (no pickles, no training at run time).
 
 ``models/reranker.json`` holds one model per profile and variant: ``hybrid`` (with an embedder) and
-``lexical`` (BM25 only). A model is either logistic (``Reranker``: the standard scaler's mean and
-scale, coefficients, an intercept) or boosted trees (``Boosted``: scikit-learn's
+``lexical`` (BM25 only). A model is either logistic (``Reranker``: a ``civicpulse.logistic.Logistic``
+over some of the feature columns) or boosted trees (``Boosted``: scikit-learn's
 ``HistGradientBoostingClassifier`` written out node by node). Either way the score is the model's
 probability that the candidate answers the query, so it lies in [0, 1] and one threshold means the
 same for every query. ``bench/claims.py`` and ``bench/answers.py --write-model`` write it.
@@ -18,52 +18,36 @@ from pathlib import Path
 
 import numpy as np
 
+from civicpulse.logistic import Logistic, sigmoid
 from civicpulse.retrieval.features import COLUMN
 
 MODEL_FILE = "reranker.json"
 DEFAULT_CANDIDATES = 50
 
 
-def _sigmoid(logits: np.ndarray) -> np.ndarray:
-    return (1.0 / (1.0 + np.exp(-np.clip(logits, -40, 40)))).astype(np.float32)
-
-
 @dataclass(frozen=True)
 class Reranker:
-    """A fitted logistic model over some of ``FEATURES``."""
+    """A fitted logistic model over some of ``FEATURES``, read from their columns of the matrix."""
 
-    features: tuple[str, ...]
-    mean: np.ndarray
-    scale: np.ndarray
-    coef: np.ndarray
-    intercept: float
+    model: Logistic
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        """The features the model reads."""
+        return self.model.features
 
     def score(self, features: np.ndarray) -> np.ndarray:
         """Probability of relevance for each row of a ``(n, len(FEATURES))`` matrix."""
-        columns = [COLUMN[name] for name in self.features]
-        scaled = (features[:, columns] - self.mean) / self.scale
-        return _sigmoid(scaled @ self.coef + self.intercept)
+        return self.model.scores(features[:, [COLUMN[name] for name in self.model.features]])
 
     def to_json(self) -> dict[str, object]:
         """The model as plain JSON values."""
-        return {
-            "features": list(self.features),
-            "mean": [float(v) for v in self.mean],
-            "scale": [float(v) for v in self.scale],
-            "coef": [float(v) for v in self.coef],
-            "intercept": float(self.intercept),
-        }
+        return self.model.to_json()
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> Reranker:
         """A model read back from ``to_json``."""
-        return cls(
-            features=tuple(data["features"]),  # type: ignore[arg-type]
-            mean=np.asarray(data["mean"], dtype=np.float32),
-            scale=np.asarray(data["scale"], dtype=np.float32),
-            coef=np.asarray(data["coef"], dtype=np.float32),
-            intercept=float(data["intercept"]),  # type: ignore[arg-type]
-        )
+        return cls(Logistic.from_json(data))
 
 
 @dataclass(frozen=True)
@@ -96,7 +80,7 @@ class Boosted:
                 values <= self.threshold[trees, node], self.left[trees, node], self.right[trees, node]
             )
             node = np.where(self.leaf[trees, node], node, child)
-        return _sigmoid(self.baseline + self.value[trees, node].sum(axis=1))
+        return sigmoid(self.baseline + self.value[trees, node].sum(axis=1)).astype(np.float32)
 
     def to_json(self) -> dict[str, object]:
         """The model as plain JSON values."""
