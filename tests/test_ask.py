@@ -5,6 +5,7 @@ when the server starts, and the question's embedding capped."""
 from __future__ import annotations
 
 import json
+import os
 
 import httpx
 import numpy as np
@@ -179,3 +180,27 @@ def test_confidence_signals_are_shares_and_the_model_reads_back() -> None:
     assert 0.0 < model.threshold < 1.0 and set(model.features) <= set(SIGNALS)
     assert signals(QUESTION, [], stats)["coverage"] == 0.0
     assert compose(QUESTION, [], stats).abstained
+
+
+def test_confidence_signals_are_the_same_in_every_process() -> None:
+    """The signals sum term weights; the sums must not depend on the hash seed's set order."""
+    import subprocess
+    import sys
+
+    script = (
+        "from tests.test_ask import QUESTION, sources\n"
+        "from civicpulse.knowledge.answer_confidence import signals\n"
+        "found, stats = sources()\n"
+        "print(repr(sorted(signals(QUESTION, found, stats).items())))\n"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2", "3", "4")
+    }
+    assert len(outputs) == 1, outputs

@@ -48,7 +48,7 @@ def _share(weights: dict[str, float], found: set[str]) -> float:
 def signals(question: str, sources: Sequence[Source], stats: TermStats) -> dict[str, float]:
     """Every signal of ``SIGNALS`` for the question and its retrieved passages, best first."""
     asked = terms(question)
-    weights = {term: stats.idf(term) for term in asked}
+    weights = {term: stats.idf(term) for term in sorted(asked)}  # sorted: sums alike in every process
     out = dict.fromkeys(SIGNALS, 0.0)
     out["length"] = math.log1p(len(asked))
     if not sources or not asked:
