@@ -235,6 +235,23 @@ def test_too_short_a_history_is_refused_by_name() -> None:
         forecast(daily("short", np.ones(10)), 14, Setup())
 
 
+def test_a_young_mostly_zero_series_is_forecast_or_refused_by_name_never_crashes() -> None:
+    """A mostly-zero series needs its conformal intervals' windows before the first backtest one:
+    at 14 steps, 43 points; every length from there on is forecast, a shorter one is refused."""
+    rng = np.random.default_rng(4)
+    needed = Setup().min_length(14, intermittent=True)
+    assert needed == 14 + 2 * 14 + 1
+    for length in (needed, 49, 56, 57):
+        sparse = np.where(rng.random(length) < 0.3, rng.integers(1, 4, length), 0).astype(float)
+        sparse[-1] = 1.0
+        result = forecast(daily("young", sparse), 14, Setup())
+        assert result.choices["young"].intermittent and len(result.points) == 14
+        assert_nested_and_positive(result.points)
+    with pytest.raises(InsufficientHistory, match=r"young \(42\)") as refused:
+        forecast(daily("young", np.where(np.arange(42) % 4 == 0, 1.0, 0.0)), 14, Setup())
+    assert refused.value.details["needed_mostly_zeros"] == needed
+
+
 def write_csv(path: Path, rows: list[tuple[str, str, str]]) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)

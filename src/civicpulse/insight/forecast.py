@@ -40,6 +40,7 @@ os.environ.setdefault("NIXTLA_ID_AS_COL", "1")
 LEVELS = (80, 95)
 REGULAR = ("AutoETS", "AutoARIMA", "AutoTheta")
 INTERMITTENT = ("CrostonOptimized", "TSB", "ADIDA")
+CONFORMAL_WINDOWS = 2  # the windows the intermittent models' conformal intervals are fitted on
 OUTPUT_COLUMNS = ("unique_id", "ds", "mean", "lo80", "hi80", "lo95", "hi95")
 MAX_HORIZON = 28
 log = logging.getLogger(__name__)
@@ -74,9 +75,17 @@ class Setup:
         """The name of the combination of the regular models."""
         return f"{self.combine.capitalize()}({','.join(self.models)})"
 
-    def min_length(self, horizon: int) -> int:
-        """The shortest history that can be backtested once and fitted: one window plus two seasons."""
-        return horizon + max(2 * self.season_length, 14)
+    def min_length(self, horizon: int, intermittent: bool = False) -> int:
+        """The shortest history that can be backtested once and fitted: one window plus two seasons,
+        or, for a mostly-zero series, one window plus what its conformal intervals hold out."""
+        return horizon + self.reserve(horizon, intermittent)
+
+    def reserve(self, horizon: int, intermittent: bool = False) -> int:
+        """Points a series keeps before its first backtest window: two seasons (at least 14); for a
+        mostly-zero series also the ``CONFORMAL_WINDOWS`` windows its intervals are fitted on, and
+        one point more (statsforecast's minimum)."""
+        seasons = max(2 * self.season_length, 14)
+        return max(seasons, CONFORMAL_WINDOWS * horizon + 1) if intermittent else seasons
 
 
 @dataclass(frozen=True)
@@ -109,26 +118,34 @@ def check_frame(frame: pd.DataFrame, horizon: int, setup: Setup) -> pd.DataFrame
     data["y"] = data["y"].astype(float)
     data = data.sort_values(["unique_id", "ds"], kind="stable")
     data = data.groupby("unique_id", sort=False).tail(setup.max_history).reset_index(drop=True)
-    lengths = data.groupby("unique_id").size()
     needed = setup.min_length(horizon)
     if data.empty:
         raise InsufficientHistory(
             f"no history to forecast: a series needs at least {needed} points", details={"needed": needed}
         )
-    short = lengths[lengths < needed]
+    series = data.groupby("unique_id")["y"]
+    lengths = series.size()
+    sparse = series.agg(lambda y: is_intermittent(y, setup.intermittent_share))
+    wanted = sparse.map(lambda flag: setup.min_length(horizon, bool(flag)))
+    short = lengths[lengths < wanted]
     if len(short):
         names = ", ".join(f"{uid} ({n})" for uid, n in short.head(10).items())
+        sparse_needed = setup.min_length(horizon, intermittent=True)
         raise InsufficientHistory(
             f"too little history to forecast {horizon} steps: each series needs at least {needed} "
-            f"points; too short: {names}",
-            details={"needed": needed, "series": [str(uid) for uid in short.index[:100]]},
+            f"points ({sparse_needed} when mostly zeros); too short: {names}",
+            details={
+                "needed": needed,
+                "needed_mostly_zeros": sparse_needed,
+                "series": [str(uid) for uid in short.index[:100]],
+            },
         )
     return data
 
 
-def windows_for(length: int, horizon: int, setup: Setup) -> int:
+def windows_for(length: int, horizon: int, setup: Setup, intermittent: bool = False) -> int:
     """How many backtest windows a series of ``length`` points allows (at least one)."""
-    spare = length - max(2 * setup.season_length, 14)
+    spare = length - setup.reserve(horizon, intermittent)
     return max(1, min(setup.n_windows, spare // horizon))
 
 
@@ -217,7 +234,7 @@ def _intermittent_models(horizon: int) -> list[Any]:
     from statsforecast.utils import ConformalIntervals
 
     def conformal() -> Any:
-        return ConformalIntervals(h=horizon, n_windows=2)
+        return ConformalIntervals(h=horizon, n_windows=CONFORMAL_WINDOWS)
 
     return [
         CrostonOptimized(prediction_intervals=conformal()),
@@ -315,7 +332,8 @@ def _group(
     models = _intermittent_models(horizon) if intermittent else _regular_models(setup)
     levels = list(LEVELS)
     engine = StatsForecast(models=models, freq=setup.freq, n_jobs=setup.n_jobs)
-    windows = int(data.groupby("unique_id").size().map(lambda n: windows_for(n, horizon, setup)).min())
+    sizes = data.groupby("unique_id").size()
+    windows = int(sizes.map(lambda n: windows_for(n, horizon, setup, intermittent)).min())
     cv = engine.cross_validation(df=data, h=horizon, n_windows=windows, step_size=horizon, level=levels)
     future = engine.forecast(df=data, h=horizon, level=levels)
     if not intermittent:
