@@ -15,7 +15,19 @@ by ``date_received`` (total and per sub-product), rolling-origin backtest of ``-
 of 14 days: MASE (in-sample seasonal naive scale, m = 7) of the choice and of the seasonal naive,
 and their ratio.
 
-Usage: ``python bench/forecast.py [--only weekly,hourly,cfpb] [--jobs 2] [--validate] [--json FILE]``.
+Demo (``examples/make_vietnamese_sample.py``, the records of ``bench/spikes.py``: each submission's
+topic from the generator, no analysis): daily counts of the total and of every topic over the
+demo's 91 days, the same backtest with as many 14-day origins as leave the first origin a history
+the default ``Setup`` forecasts every series of (an intermittent series needs 57 days at h = 14:
+2 origins, not 6).
+
+``demo-unplanted``: the same without the 130 submissions of the planted bursts (the flood and the
+campaign fall in the last 28 days, the test days). ``demo-redraws``: ``--draws`` redraws of the
+demo by the same generator over 2 years (``bench/spikes.py``), planted bursts left out, through the
+CFPB protocol (``--windows`` origins), figures averaged over the draws.
+
+Usage: ``python bench/forecast.py [--only weekly,hourly,cfpb,demo,demo-unplanted,demo-redraws]
+[--jobs 2] [--validate] [--json FILE]``.
 Writes nothing into the repository.
 """
 
@@ -231,10 +243,72 @@ def cfpb_frame() -> pd.DataFrame:
     )
 
 
+def demo_frame(seed: int | None = None, days: int | None = None, planted: bool = True) -> pd.DataFrame:
+    """Daily submissions of the demo (or of a redraw, see ``bench/spikes.py``), in total and per
+    topic (the generator's own topics); ``planted`` False leaves the planted bursts out."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from spikes import PLANTED_TOPICS, demo_records
+
+    counts: Counter[tuple[str, date]] = Counter()
+    records = demo_records(seed, days)
+    for record in records:
+        if not planted and record.tag in PLANTED_TOPICS:
+            continue
+        counts[("all", record.day)] += 1
+        if record.topic:
+            counts[(record.topic, record.day)] += 1
+    first, last = min(r.day for r in records), max(r.day for r in records)
+    span = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    ids = sorted({uid for uid, _ in counts})
+    return pd.DataFrame(
+        [{"unique_id": uid, "ds": pd.Timestamp(d), "y": float(counts[(uid, d)])} for uid in ids for d in span]
+    )
+
+
+def demo_windows(days: int, horizon: int) -> int:
+    """The most origins that leave the first one a history the default ``Setup`` forecasts every
+    series of: its own backtest's ``n_windows`` horizons, and, for intermittent series, the
+    conformal intervals' 2 horizons and a point more within the first backtest window's history."""
+    from civicpulse.insight.forecast import Setup
+
+    setup = Setup(season_length=7, freq="D")
+    needed = max(setup.min_length(horizon), (setup.n_windows + 2) * horizon + 1)
+    return (days - needed) // horizon
+
+
 def run_cfpb(windows: int, horizon: int) -> dict:
+    return backtest(cfpb_frame(), windows, horizon)
+
+
+def run_demo(horizon: int, planted: bool = True) -> dict:
+    frame = demo_frame(planted=planted)
+    return backtest(frame, demo_windows(frame["ds"].nunique(), horizon), horizon)
+
+
+def run_redraws(draws: int, windows: int, horizon: int) -> dict:
+    """The CFPB protocol on ``draws`` redraws of the demo over 2 years, planted bursts left out
+    (they fall at fixed dates inside the last 84 days); per-series figures averaged over the draws."""
+    frames = [demo_frame(seed, 730, planted=False) for seed in range(1, draws + 1)]
+    results = [backtest(frame, windows, horizon) for frame in frames]
+    rows = pd.DataFrame([{"unique_id": uid, **row} for r in results for uid, row in r["per_series"].items()])
+    summary = rows.groupby("unique_id")[["mase", "snaive_mase", "cover80", "cover95"]].mean()
+    summary["ratio"] = summary["mase"] / summary["snaive_mase"]
+    return {
+        "days": results[0]["days"],
+        "origins": windows,
+        "horizon": horizon,
+        "draws": draws,
+        "per_series": summary.round(3).to_dict(orient="index"),
+        "all_mase": float(np.mean([r["all_mase"] for r in results])),
+        "all_snaive_mase": float(np.mean([r["all_snaive_mase"] for r in results])),
+    }
+
+
+def backtest(frame: pd.DataFrame, windows: int, horizon: int) -> dict:
+    """Rolling-origin backtest of ``windows`` origins of ``horizon`` days through the default
+    ``Setup``: MASE of the choice and of the seasonal naive per series and origin."""
     from civicpulse.insight.forecast import Setup, forecast
 
-    frame = cfpb_frame()
     setup = Setup(season_length=7, freq="D")
     ends = sorted(frame["ds"].unique())
     per_origin = []
@@ -274,11 +348,12 @@ def run_cfpb(windows: int, horizon: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="weekly,hourly,cfpb")
+    parser.add_argument("--only", default="weekly,hourly,cfpb,demo")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--windows", type=int, default=6)
     parser.add_argument("--validate", action="store_true", help="score on each train's last horizon")
     parser.add_argument("--every", type=int, default=1, help="every N-th M4 series only (quick runs)")
+    parser.add_argument("--draws", type=int, default=5, help="redraws of the demo (demo-redraws)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
@@ -307,12 +382,24 @@ def main() -> None:
                 f"95 %: {result['coverage'][95]:.1f}; models {dict(result['models'])}; "
                 f"conformal {result['conformal']}; interval factors {result['calibration']}"
             )
-        elif name == "cfpb":
-            result = run_cfpb(args.windows, 14)
+        elif name in ("cfpb", "demo", "demo-unplanted", "demo-redraws"):
+            result = {
+                "cfpb": lambda: run_cfpb(args.windows, 14),
+                "demo": lambda: run_demo(14),
+                "demo-unplanted": lambda: run_demo(14, planted=False),
+                "demo-redraws": lambda: run_redraws(args.draws, args.windows, 14),
+            }[name]()
             out[name] = result
+            title = {
+                "cfpb": "CFPB payday-loan complaints",
+                "demo": "Demo submissions",
+                "demo-unplanted": "Demo submissions, planted bursts left out,",
+                "demo-redraws": f"Demo redrawn {args.draws} times over 2 years, planted bursts left out,",
+            }[name]
             print(
-                f"\n== CFPB payday-loan complaints per day: {result['days']} days, "
-                f"{result['origins']} origins x {result['horizon']} days"
+                f"\n== {title} per day: {result['days']} days, "
+                f"{result['origins']} origins x {result['horizon']} days; all series: "
+                f"MASE {result['all_mase']:.3f}, sNaive {result['all_snaive_mase']:.3f}"
             )
             for uid, row in result["per_series"].items():
                 print(
