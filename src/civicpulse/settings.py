@@ -154,7 +154,10 @@ class Settings(BaseSettings):
     )
     ray_batch_size: int = Field(default=256, ge=1, description="Items per Ray Data batch.")
     ray_read_tasks: int = Field(
-        default=0, ge=0, description="Id ranges read in parallel from PostgreSQL (0: one per CPU)."
+        default=0,
+        ge=0,
+        description="Batches read at once from PostgreSQL by `trends rebuild` and `themes` on Ray (0: one "
+        "per CPU); an analysis reads each batch in the stage actor that takes it.",
     )
     ray_writers: int = Field(
         default=2, ge=1, description="Actors writing results to PostgreSQL at once (SQLite: always one)."

@@ -1,10 +1,11 @@
 """The Ray engine: the same stages and savers as the local engine, as a Ray Data pipeline.
 
-Read (store id ranges or files) -> one ``map_batches`` per stage group (models in actors, loaded
-once per actor; ``dedup`` in one actor that sees the items in order) -> write (the store, through
-the worker's savers, or JSON lines in input order). ``address`` joins a running cluster (``auto``:
-the one ``ray start`` made on this machine); without it a local Ray is started for the run and
-stopped after it. Ray is imported here only, on use: nothing else in CivicPulse needs it.
+Read (a batch per read from the store, or files) -> one ``map_batches`` per stage group (models in
+actors, loaded once per actor when it starts; ``dedup`` in one actor that sees the items in order)
+-> write (the store, through the worker's savers, or JSON lines in input order). ``address`` joins
+a running cluster (``auto``: the one ``ray start`` made on this machine); without it a local Ray is
+started for the run and stopped after it. Ray is imported here only, on use: nothing else in
+CivicPulse needs it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -28,6 +30,8 @@ from civicpulse.store.tables import utcnow
 if TYPE_CHECKING:
     from ray.data import Dataset
 
+    from civicpulse.runtime.ray_sources import SubmissionSource
+    from civicpulse.runtime.ray_stages import StageGroup
     from civicpulse.runtime.store_runs import Which
 
 
@@ -82,6 +86,14 @@ def quiet_context(ordered: bool) -> None:
     context.print_on_execution_start = False
 
 
+def _set_context(names: list[str]) -> None:
+    """The Ray Data options of a run over the stages ``names``. A dataset keeps the options of the
+    moment it is read: set them before the read."""
+    from civicpulse.runtime.ray_stages import stage_groups
+
+    quiet_context(any(group.ordered for group in stage_groups(names)))
+
+
 def _analysis(dataset: Dataset, settings: Settings, names: list[str], *, with_store: bool) -> Dataset:
     """``dataset`` through every stage group of ``names``."""
     from ray.data import ActorPoolStrategy
@@ -92,7 +104,6 @@ def _analysis(dataset: Dataset, settings: Settings, names: list[str], *, with_st
     actors = settings.ray_actors or cpus
     groups = stage_groups(names)
     blas = blas_threads()
-    quiet_context(any(group.ordered for group in groups))
     for group in groups:
         dataset = dataset.map_batches(
             StageActor,
@@ -103,9 +114,25 @@ def _analysis(dataset: Dataset, settings: Settings, names: list[str], *, with_st
             compute=ActorPoolStrategy(size=1)
             if group.ordered
             else ActorPoolStrategy(min_size=1, max_size=actors),
-            num_cpus=LIGHT_CPUS if group.ordered else settings.ray_actor_cpus,
+            num_cpus=_actor_cpus(group, settings),
         )
     return dataset
+
+
+def _actor_cpus(group: StageGroup, settings: Settings) -> float:
+    """CPUs Ray reserves for each actor of ``group``."""
+    return LIGHT_CPUS if group.ordered else settings.ray_actor_cpus
+
+
+def _stored_items(source: SubmissionSource, settings: Settings) -> Dataset:
+    """The submissions to analyse. On PostgreSQL each batch is read by the actor of the first stage
+    group that takes it: with that step's CPUs and no limit of its own, Ray Data fuses the read into
+    the step (no read processes, no extra copy of the items). SQLite: one read at a time."""
+    from civicpulse.runtime.ray_stages import stage_groups
+
+    if source.sqlite:
+        return source.dataset(LIGHT_CPUS)
+    return source.dataset(_actor_cpus(stage_groups(settings.stages)[0], settings), in_next_step=True)
 
 
 def _progress(console: Console | None) -> Progress:
@@ -124,22 +151,9 @@ def analyze_files_ray(
     console: Console | None = None,
 ) -> AnalyzeReport:
     """``runtime.batch.analyze_files`` on Ray: the same JSON lines, in the same order."""
-    import ray.data
-
-    from civicpulse.runtime.ray_sources import FileSource
-    from civicpulse.runtime.ray_writer import json_lines
-
     report = AnalyzeReport()
     with ray_cluster(settings, address), _progress(console) as progress:
-        dataset = ray.data.read_datasource(
-            FileSource(settings, paths, mapping, batch_size),
-            override_num_blocks=len(paths),
-            num_cpus=LIGHT_CPUS,
-        )
-        dataset = _analysis(dataset, settings, settings.stages, with_store=False)
-        dataset = dataset.map_batches(
-            json_lines, batch_size=None, batch_format="numpy", zero_copy_batch=True, num_cpus=LIGHT_CPUS
-        )
+        dataset = file_lines(settings, paths, mapping, batch_size)
         task = progress.add_task("records", total=None)
         for batch in dataset.iter_batches(batch_size=None, batch_format="numpy"):
             for line, outcome in zip(batch["line"], batch["outcome"], strict=True):
@@ -147,6 +161,42 @@ def analyze_files_ray(
                 setattr(report, outcome, getattr(report, outcome) + 1)
             progress.advance(task, len(batch["line"]))
     return report
+
+
+def file_lines(settings: Settings, paths: list[Path], mapping: ColumnMapping, batch_size: int) -> Dataset:
+    """The records of ``paths`` through the stages, as the JSON lines of ``civicpulse analyze``."""
+    import ray.data
+
+    from civicpulse.runtime.ray_sources import FileSource
+    from civicpulse.runtime.ray_writer import json_lines
+
+    _set_context(settings.stages)
+    dataset = ray.data.read_datasource(
+        FileSource(settings, paths, mapping, batch_size), override_num_blocks=len(paths), num_cpus=LIGHT_CPUS
+    )
+    dataset = _analysis(dataset, settings, settings.stages, with_store=False)
+    return dataset.map_batches(
+        json_lines, batch_size=None, batch_format="numpy", zero_copy_batch=True, num_cpus=LIGHT_CPUS
+    )
+
+
+def stored_analysis(settings: Settings, source: SubmissionSource, version: datetime) -> Dataset:
+    """The submissions of ``source`` through the stages and the writers: one outcome per item."""
+    from ray.data import ActorPoolStrategy
+
+    from civicpulse.runtime.ray_writer import StoreWriter
+
+    _set_context(settings.stages)
+    dataset = _analysis(_stored_items(source, settings), settings, settings.stages, with_store=True)
+    return dataset.map_batches(
+        StoreWriter,
+        fn_constructor_args=(settings, tuple(settings.stages), version),
+        batch_size=None,
+        batch_format="numpy",
+        zero_copy_batch=True,
+        compute=ActorPoolStrategy(size=1 if source.sqlite else settings.ray_writers),
+        num_cpus=LIGHT_CPUS,
+    )
 
 
 def analyze_store_ray(
@@ -158,11 +208,7 @@ def analyze_store_ray(
 ) -> StoreReport:
     """Analyse stored submissions on Ray (``queued``: those waiting; ``all``: re-analysis) and write
     the results back as the worker does."""
-    import ray.data
-    from ray.data import ActorPoolStrategy
-
     from civicpulse.runtime.ray_sources import SubmissionSource
-    from civicpulse.runtime.ray_writer import StoreWriter
 
     report = StoreReport()
     version = utcnow()
@@ -172,19 +218,9 @@ def analyze_store_ray(
         task = progress.add_task("submissions", total=source.count)
         if source.count == 0:
             return report
-        dataset = ray.data.read_datasource(source, override_num_blocks=source.ranges, num_cpus=LIGHT_CPUS)
-        dataset = _analysis(dataset, settings, settings.stages, with_store=True)
-        sqlite = settings.database_url.startswith("sqlite")
-        dataset = dataset.map_batches(
-            StoreWriter,
-            fn_constructor_args=(settings, tuple(settings.stages), version),
-            batch_size=None,
-            batch_format="numpy",
-            zero_copy_batch=True,
-            compute=ActorPoolStrategy(size=1 if sqlite else settings.ray_writers),
-            num_cpus=LIGHT_CPUS,
-        )
-        for batch in dataset.iter_batches(batch_size=None, batch_format="numpy"):
+        for batch in stored_analysis(settings, source, version).iter_batches(
+            batch_size=None, batch_format="numpy"
+        ):
             outcomes: Any = batch["outcome"]
             done = int((outcomes == "analysed").sum())
             report.analysed += done

@@ -1,4 +1,4 @@
-"""Where a Ray run reads its items: the store (id ranges in parallel) or files (one task per file).
+"""Where a Ray run reads its items: the store (one read per batch) or files (one task per file).
 
 Each source yields blocks of at most one batch, in order, with the columns ``ray_stages`` expects;
 file rows also carry ``file``, ``record``, ``line`` and ``rejected`` (why a record was refused)
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 from ray.data.block import BlockMetadata
@@ -28,6 +28,9 @@ from civicpulse.settings import Settings
 from civicpulse.store.db import Database
 from civicpulse.store.tables import JobRow, SubmissionRow
 
+if TYPE_CHECKING:
+    from ray.data import Dataset
+
 _ITEM_SCHEMA = {"key": pa.int64(), "chunk": pa.int64(), "item": pa.binary(), "failure": pa.string()}
 
 
@@ -39,26 +42,31 @@ def _waiting(which: Which) -> Any:
 
 
 class IdRangeSource(Datasource):
-    """Rows read in submission id ranges: several read in parallel on PostgreSQL, one on SQLite. A
-    subclass gives the query of its ``(min id, max id, count)`` and the reader of one range."""
+    """Rows read in id ranges of one batch each, so that every step downstream (stage actors,
+    writers) takes one batch per block: Ray Data would otherwise merge a read task's blocks up to
+    its block size (128 MiB), whole ranges of thousands of items. The driver cuts the ids at every
+    ``batch_size``-th row; ``parallel`` ranges are read at once on PostgreSQL, one at a time on
+    SQLite. A subclass gives the query of the ids to read and the reader of one range."""
 
     row_bytes = 1024  # for Ray's estimate of the data's size
 
-    def __init__(self, settings: Settings, batch_size: int, ranges: int) -> None:
+    def __init__(self, settings: Settings, batch_size: int, parallel: int) -> None:
         super().__init__()
         self.settings, self.batch_size = settings, batch_size
         db = Database.from_settings(settings)
         try:
             with db.read() as session:
-                low, high, count = session.execute(self.bounds()).one()
-            parallel = db.dialect != "sqlite"
+                cuts = session.execute(batch_starts(self.ids(), batch_size)).all()
+            sqlite = db.dialect == "sqlite"
         finally:
             db.dispose()
-        self.low, self.high, self.count = low or 0, high or 0, count
-        self.ranges = max(1, min(ranges, count)) if parallel else 1
+        self.starts = [start for start, _, _ in cuts]
+        self.count, self.high = (cuts[0][1], cuts[0][2]) if cuts else (0, 0)
+        self.sqlite = sqlite
+        self.parallel = 1 if sqlite else max(1, min(parallel, len(cuts)))
 
-    def bounds(self) -> Select[Any]:
-        """``(min id, max id, count)`` of the rows to read."""
+    def ids(self) -> Select[Any]:
+        """The ids of the rows to read (one column)."""
         raise NotImplementedError
 
     def reader(self, start: int, end: int) -> Callable[[], Iterator[pa.Table]]:
@@ -71,32 +79,61 @@ class IdRangeSource(Datasource):
     def get_read_tasks(
         self, parallelism: int, per_task_row_limit: int | None = None, **_: Any
     ) -> list[ReadTask]:
-        """One task per id range (one in all on SQLite)."""
-        if self.count == 0:
+        """One task per batch, in id order."""
+        if not self.starts:
             return []
-        step = -(-(self.high - self.low + 1) // self.ranges)
-        rows = self.count // self.ranges
-        size = rows * self.row_bytes
-        meta = BlockMetadata(num_rows=rows, size_bytes=size, input_files=None, exec_stats=None)
-        return [
-            ReadTask(self.reader(start, min(start + step, self.high + 1)), meta)
-            for start in range(self.low, self.high + 1, step)
-        ]
+        ends = [*self.starts[1:], self.high + 1]
+        tasks = []
+        for number, (start, end) in enumerate(zip(self.starts, ends, strict=True)):
+            rows = min(self.batch_size, self.count - number * self.batch_size)
+            meta = BlockMetadata(
+                num_rows=rows, size_bytes=rows * self.row_bytes, input_files=None, exec_stats=None
+            )
+            tasks.append(ReadTask(self.reader(start, end), meta))
+        return tasks
+
+    def dataset(self, num_cpus: float, *, in_next_step: bool = False) -> Dataset:
+        """The rows as a Ray dataset of one block per batch, ``parallel`` reads at once.
+        ``in_next_step``: no limit of their own, so that Ray Data runs each read in an actor of the
+        step that takes the rows, before its work on the batch (``num_cpus`` must be that step's)."""
+        import ray.data
+
+        return ray.data.read_datasource(
+            self,
+            override_num_blocks=len(self.starts),
+            concurrency=None if in_next_step else self.parallel,
+            num_cpus=num_cpus,
+        )
+
+
+def batch_starts(ids: Select[Any], batch_size: int) -> Select[Any]:
+    """``(first id, row count, last id)`` of each batch of ``batch_size`` rows of ``ids``, in order."""
+    inner = ids.subquery()
+    key = inner.c[0]
+    numbered = select(
+        key.label("id"),
+        func.row_number().over(order_by=key).label("row"),
+        func.count().over().label("count"),
+        func.max(key).over().label("high"),
+    ).subquery()
+    return (
+        select(numbered.c.id, numbered.c.count, numbered.c.high)
+        .where((numbered.c.row - 1) % batch_size == 0)
+        .order_by(numbered.c.id)
+    )
 
 
 class SubmissionSource(IdRangeSource):
-    """Stored submissions in id order; on PostgreSQL cut into id ranges read in parallel."""
+    """Stored submissions in id order, a batch per read."""
 
     row_bytes = 2048
 
-    def __init__(self, settings: Settings, which: Which, batch_size: int, ranges: int) -> None:
+    def __init__(self, settings: Settings, which: Which, batch_size: int, parallel: int) -> None:
         self.which = which
-        super().__init__(settings, batch_size, ranges)
+        super().__init__(settings, batch_size, parallel)
 
-    def bounds(self) -> Select[Any]:
-        return select(func.min(SubmissionRow.id), func.max(SubmissionRow.id), func.count()).where(
-            _waiting(self.which)
-        )
+    def ids(self) -> Select[Any]:
+        return select(SubmissionRow.id).where(_waiting(self.which))
 
     def reader(self, start: int, end: int) -> Callable[[], Iterator[pa.Table]]:
         return _IdRange(self.settings, self.which, start, end, self.batch_size)

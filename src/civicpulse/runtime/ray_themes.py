@@ -3,7 +3,7 @@
 ``SampledThemes`` is the Ray engine's way from a slice to themes (``civicpulse themes --engine
 ray``): the local clustering (``discover_themes``) of at most about ``themes_fit_sample`` of the
 slice's items, chosen by a hash of the submission id (the same store gives the same sample); read
-tasks load the other items' vectors in id ranges (in parallel on PostgreSQL) and ``map_batches``
+tasks load the other items' vectors a batch each (several at once on PostgreSQL) and ``map_batches``
 puts each into its nearest theme with ``assign_to_themes``, as ``themes.service.assign_new`` does
 for new submissions. A slice no larger than the sample is themed exactly as by the local engine.
 """
@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 
 from civicpulse.insight.themes.cluster import UNASSIGNED, Clustering, ClusterParams
 from civicpulse.insight.themes.discover import ThemeSet, assign_to_themes, discover_themes
@@ -31,18 +31,16 @@ Batch = dict[str, np.ndarray]
 
 
 class StoredVectors(IdRangeSource):
-    """Stored vectors of one model, ``id`` and ``vector`` (float32 bytes), in submission id ranges."""
+    """Stored vectors of one model, ``id`` and ``vector`` (float32 bytes), a batch per read."""
 
     row_bytes = 1600  # 384 float32
 
-    def __init__(self, settings: Settings, model: str, batch_size: int, ranges: int) -> None:
+    def __init__(self, settings: Settings, model: str, batch_size: int, parallel: int) -> None:
         self.model = model
-        super().__init__(settings, batch_size, ranges)
+        super().__init__(settings, batch_size, parallel)
 
-    def bounds(self) -> Select[Any]:
-        return select(
-            func.min(EmbeddingRow.submission_id), func.max(EmbeddingRow.submission_id), func.count()
-        ).where(EmbeddingRow.model == self.model)
+    def ids(self) -> Select[Any]:
+        return select(EmbeddingRow.submission_id).where(EmbeddingRow.model == self.model)
 
     def reader(self, start: int, end: int) -> Callable[[], Iterator[pa.Table]]:
         return _VectorRange(self, start, end)
@@ -143,7 +141,7 @@ def assign_stored_ray(
         )
         if source.count == 0 or (wanted is not None and len(wanted) == 0):
             return found
-        dataset = ray.data.read_datasource(source, override_num_blocks=source.ranges, num_cpus=LIGHT_CPUS)
+        dataset = source.dataset(LIGHT_CPUS)
         assigned = dataset.map_batches(
             Assigner,
             fn_constructor_args=(clustering, threshold, wanted, blas_threads()),

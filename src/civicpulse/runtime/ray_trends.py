@@ -1,6 +1,6 @@
 """``civicpulse trends rebuild --engine ray``: the trend counts rebuilt as a distributed aggregation.
 
-The driver empties the trend tables. Read tasks turn id ranges of analysed submissions into facts
+The driver empties the trend tables. Read tasks turn batches of analysed submissions into facts
 (``store.counts.read_facts``, in parallel on PostgreSQL); writer actors store each batch of facts
 and turn it into partial sums per period and cell and per period, cell and sender; a Ray Data
 ``groupby`` adds the partial sums up; writer actors store each total in place of its row (a
@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 
 from civicpulse.insight.campaigns import CampaignRules
 from civicpulse.insight.counts import mark_campaigns
@@ -57,12 +57,12 @@ def _analysed(*extra: Any) -> Any:
 
 
 class AnalysedFacts(IdRangeSource):
-    """Facts of the analysed submissions, in id ranges (one range on SQLite)."""
+    """Facts of the analysed submissions, a batch per read (one read at a time on SQLite)."""
 
     row_bytes = 200
 
-    def bounds(self) -> Select[Any]:
-        return _analysed(func.min(SubmissionRow.id), func.max(SubmissionRow.id), func.count())
+    def ids(self) -> Select[Any]:
+        return _analysed(SubmissionRow.id)
 
     def reader(self, start: int, end: int) -> Callable[[], Iterator[pa.Table]]:
         return _FactRange(self.settings, start, end, self.batch_size)
@@ -150,7 +150,6 @@ class TotalWriter:
 
 def rebuild_counts_ray(settings: Settings, rules: CampaignRules, *, address: str | None = None) -> int:
     """``insight.counts.rebuild_counts`` on Ray; returns how many submissions count."""
-    import ray.data
     from ray.data import ActorPoolStrategy
 
     from civicpulse.runtime.ray_engine import LIGHT_CPUS, cluster_cpus, quiet_context, ray_cluster
@@ -171,9 +170,7 @@ def rebuild_counts_ray(settings: Settings, rules: CampaignRules, *, address: str
                     "compute": ActorPoolStrategy(size=writers),
                     "num_cpus": LIGHT_CPUS,
                 }
-                dataset = ray.data.read_datasource(
-                    source, override_num_blocks=source.ranges, num_cpus=LIGHT_CPUS
-                )
+                dataset = source.dataset(LIGHT_CPUS)
                 sums = dataset.map_batches(
                     FactWriter,
                     fn_constructor_args=(settings, cutoff),

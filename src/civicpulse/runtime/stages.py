@@ -3,7 +3,8 @@
 A stage is built from plain configuration (``Settings``) plus the ports it asks for by keyword
 (``signatures``, ``vector_cache``, ``routing_rules``); the store implements the ports. ``StageSet``
 builds each named stage once, so the worker threads, ``POST /api/v1/analyze`` and ``civicpulse analyze``
-of one process share one near-duplicate index and one set of loaded models.
+of one process share one near-duplicate index and one set of loaded models; its stages that embed
+items (topic, sentiment, route) share one embedder and its cache, so each text is embedded once.
 """
 
 from __future__ import annotations
@@ -12,11 +13,15 @@ import inspect
 import threading
 from dataclasses import dataclass, fields
 
+import numpy as np
+
 from civicpulse.analysis.base import Stage, stages
 from civicpulse.analysis.dedup import SignatureSource
+from civicpulse.analysis.embed import embedder_from_settings
+from civicpulse.analysis.features import UsesEmbedder
 from civicpulse.analysis.pipeline import Pipeline
 from civicpulse.analysis.route import RuleSource
-from civicpulse.embeddings import VectorLookup
+from civicpulse.embeddings import Embedder, VectorLookup
 from civicpulse.settings import Settings
 from civicpulse.store.db import Database
 from civicpulse.store.neardup import StoredSignatures
@@ -40,8 +45,9 @@ class Ports:
         )
 
 
-def build_stage(name: str, settings: Settings, ports: Ports) -> Stage:
-    """The registered stage ``name``, given the ports its constructor names."""
+def build_stage(name: str, settings: Settings, ports: Ports, *, embedder: Embedder | None = None) -> Stage:
+    """The registered stage ``name``, given the ports its constructor names; ``embedder`` goes to a
+    stage that embeds items with the configured embedder (``UsesEmbedder``) in place of its own."""
     factory = stages.get(name)
     accepted = inspect.signature(factory).parameters
     wiring = {
@@ -49,7 +55,43 @@ def build_stage(name: str, settings: Settings, ports: Ports) -> Stage:
         for port in fields(ports)
         if port.name in accepted and getattr(ports, port.name) is not None
     }
+    if embedder is not None and isinstance(factory, type) and issubclass(factory, UsesEmbedder):
+        wiring["embedder"] = embedder
     return factory(settings, **wiring)
+
+
+class LazyEmbedder:
+    """The configured embedder, built at its first use: a stage set that never embeds loads
+    nothing, and a misconfigured backend fails the items that need it, as a stage's own does."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._built: Embedder | None = None
+        self._lock = threading.Lock()
+
+    def _embedder(self) -> Embedder:
+        with self._lock:
+            if self._built is None:
+                self._built = embedder_from_settings(self.settings)
+            return self._built
+
+    @property
+    def name(self) -> str:
+        """The model's name."""
+        return self._embedder().name
+
+    @property
+    def dim(self) -> int:
+        """The model's width."""
+        return self._embedder().dim
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        """Passage vectors, through the shared cache."""
+        return self._embedder().embed_passages(texts)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """Query vectors, through the shared cache."""
+        return self._embedder().embed_queries(texts)
 
 
 class StageSet:
@@ -60,12 +102,13 @@ class StageSet:
         self.ports = ports
         self._built: dict[str, Stage] = {}
         self._lock = threading.Lock()
+        self._embedder = LazyEmbedder(settings) if settings.classify_with_embeddings else None
 
     def stage(self, name: str) -> Stage:
         """The stage ``name`` of this process."""
         with self._lock:
             if name not in self._built:
-                self._built[name] = build_stage(name, self.settings, self.ports)
+                self._built[name] = build_stage(name, self.settings, self.ports, embedder=self._embedder)
             return self._built[name]
 
     def pipeline(self, names: list[str] | None = None) -> Pipeline:
