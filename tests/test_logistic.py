@@ -21,6 +21,7 @@ from civicpulse.retrieval import Doc, HybridIndex, RetrievalConfig
 from civicpulse.retrieval.features import COLUMN
 from civicpulse.retrieval.rerank import Reranker, shipped
 from tests.test_ask import OFF_TOPIC, QUESTION, sources
+from tests.test_retrieval import DOCS as RETRIEVAL_DOCS
 
 PACKAGE = Path(civicpulse.__file__).parent
 EXAMPLES = PACKAGE.parents[1] / "examples"
@@ -29,14 +30,7 @@ CONFIDENCE = json.loads((PACKAGE / "knowledge" / "answer_confidence.json").read_
 RUMOUR = json.loads((PACKAGE / "knowledge" / "rumour_model.json").read_text(encoding="utf-8"))
 URGENCY = json.loads((PACKAGE / "data" / "urgency_model.json").read_text(encoding="utf-8"))
 PROFILES = [(profile, variant) for profile, variants in RERANKER["profiles"].items() for variant in variants]
-DOCS = [
-    Doc("water", "Công ty cấp nước thông báo tạm ngừng cấp nước tại phường Bến Nghé ngày 12/5."),
-    Doc("fee", "Mức phí trông giữ xe máy tại chợ Bến Thành là 5.000 đồng mỗi lượt.", title="Phí gửi xe"),
-    Doc("flood", "Quận 7 triển khai phương án chống ngập khi triều cường dâng cao."),
-    Doc("vaccine", "The ministry says the vaccine is free for every child under five."),
-    Doc("school", "Học sinh tiểu học được miễn học phí từ năm học 2025-2026."),
-    Doc("bus", "Tuyến xe buýt số 19 đổi lộ trình từ thứ hai, 12/5.", title="Thông báo"),
-]
+DOCS = [*RETRIEVAL_DOCS, Doc("bus", "Tuyến xe buýt số 19 đổi lộ trình từ thứ hai, 12/5.", title="Thông báo")]
 QUERIES = ["phi giu xe may cho ben thanh", "chống ngập triều cường quận 7", "is the vaccine free?", "12/5"]
 
 
