@@ -18,6 +18,8 @@ import csv
 import io
 import itertools
 import json
+import lzma
+import struct
 import time
 import unicodedata
 import zipfile
@@ -249,8 +251,21 @@ class XlsxLimits:
 
 
 RATIO_FLOOR = 1_000_000  # parts smaller than this unpacked may compress as well as they like
-# what a damaged workbook raises while read (SyntaxError: XML that is not well-formed)
-_XLSX_ERRORS = (zipfile.BadZipFile, zlib.error, KeyError, OSError, ValueError, EOFError, SyntaxError)
+# what a damaged workbook raises while read: SyntaxError for XML that is not well-formed;
+# RuntimeError (NotImplementedError among them) for a part marked encrypted or compressed by an
+# unknown method; struct.error and LZMAError for damaged headers and LZMA streams
+_XLSX_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    struct.error,
+    KeyError,
+    OSError,
+    ValueError,
+    EOFError,
+    SyntaxError,
+    RuntimeError,
+)
 
 
 def check_workbook_size(path: Path, limits: XlsxLimits) -> None:
@@ -259,7 +274,7 @@ def check_workbook_size(path: Path, limits: XlsxLimits) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             parts = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except _XLSX_ERRORS as exc:
         raise UnreadableFile(f"{path.name}: not a readable XLSX workbook ({exc})") from exc
     total = sum(part.file_size for part in parts)
     if total > limits.max_uncompressed_bytes:

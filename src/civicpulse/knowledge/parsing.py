@@ -10,10 +10,11 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
-from civicpulse.errors import Unprocessable, UnsupportedMediaType
+from civicpulse.errors import CivicPulseError, Unprocessable, UnsupportedMediaType
 
 FORMATS = ("pdf", "docx", "html", "txt")
 EXTENSIONS = {
@@ -106,10 +107,25 @@ def detect_format(data: bytes, filename: str | None = None, content_type: str | 
 
 def _is_docx(data: bytes) -> bool:
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        with _damaged("the zip archive"), zipfile.ZipFile(io.BytesIO(data)) as archive:
             return "word/document.xml" in archive.namelist()
-    except zipfile.BadZipFile:
+    except Unprocessable:
         return False
+
+
+@contextmanager
+def _damaged(what: str) -> Iterator[None]:
+    """``Unprocessable`` for whatever a format library raises on a damaged file.
+
+    pypdf, python-docx and zipfile fail on damaged bytes with nearly any exception type
+    (KeyError, AttributeError, AssertionError, NotImplementedError, zlib.error ...), so the
+    libraries' calls, and only they, are wrapped; our own errors pass through."""
+    try:
+        yield
+    except CivicPulseError:
+        raise
+    except Exception as exc:
+        raise Unprocessable(f"{what} cannot be read, it is damaged ({type(exc).__name__}: {exc})") from exc
 
 
 def parse(data: bytes, filename: str | None = None, content_type: str | None = None) -> ParsedDocument:
@@ -146,16 +162,13 @@ def text_title(text: str) -> str | None:
 def parse_pdf(data: bytes) -> ParsedDocument:
     """A PDF's text layer, page after page; a scan without one is refused, never stored empty."""
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
-    try:
+    with _damaged("the PDF"):
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise Unprocessable("the PDF is encrypted with a password")
         pages = [page.extract_text() or "" for page in reader.pages]
         title = (reader.metadata.title if reader.metadata else None) or None
-    except PdfReadError as exc:
-        raise Unprocessable(f"the PDF cannot be read: {exc}") from exc
     builder = _Builder()
     for page in pages:
         builder.add(page)
@@ -171,22 +184,19 @@ def parse_pdf(data: bytes) -> ParsedDocument:
 def parse_docx(data: bytes) -> ParsedDocument:
     """A Word document's paragraphs and tables in order; heading styles become headings."""
     import docx
-    from docx.opc.exceptions import PackageNotFoundError
 
-    try:
-        document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
-        raise Unprocessable(f"the DOCX file cannot be read: {exc}") from exc
     builder = _Builder()
-    for kind, item in _docx_blocks(document):
-        if kind == "table":
-            for row in item.rows:
-                builder.add(" | ".join(dict.fromkeys(cell.text.strip() for cell in row.cells)))
-            continue
-        style = (item.style.name if item.style is not None else "") or ""
-        level = _docx_heading_level(style)
-        builder.add(item.text, level)
-    title = document.core_properties.title or None
+    with _damaged("the DOCX file"):
+        document = docx.Document(io.BytesIO(data))
+        for kind, item in _docx_blocks(document):
+            if kind == "table":
+                for row in item.rows:
+                    builder.add(" | ".join(dict.fromkeys(cell.text.strip() for cell in row.cells)))
+                continue
+            style = (item.style.name if item.style is not None else "") or ""
+            level = _docx_heading_level(style)
+            builder.add(item.text, level)
+        title = document.core_properties.title or None
     return builder.build("docx", clean_block(title)[:500] if title else None)
 
 
