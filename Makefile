@@ -50,7 +50,7 @@ demo-data: install
 	  $(DEMO_ENV) $(BIN)/civicpulse docs add examples/official/quy-trinh-den-chieu-sang.txt --issuer 'Ủy ban nhân dân tỉnh (demo)' --type 'Quyết định' --number 125/QĐ-UBND --date 2026-03-02 --effective 2026-03-15; \
 	fi
 	$(DEMO_ENV) $(BIN)/civicpulse claims import examples/official/claims.jsonld
-	$(DEMO_ENV) $(BIN)/civicpulse ingest --shift-dates-to-today examples/vietnamese_submissions.jsonl examples/cfpb_sample.jsonl examples/polis_*.jsonl
+	$(DEMO_ENV) $(BIN)/civicpulse ingest --shift-dates-to-today examples/vietnamese_history.jsonl examples/vietnamese_submissions.jsonl examples/cfpb_sample.jsonl examples/polis_*.jsonl
 	$(DEMO_ENV) $(BIN)/civicpulse ingest examples/rumour_submissions.jsonl
 	$(DEMO_ENV) $(BIN)/civicpulse worker --drain
 	$(DEMO_ENV) $(BIN)/civicpulse themes --store --format html --output var/demo-themes.html

@@ -17,12 +17,13 @@ and their ratio.
 
 Demo (``examples/make_vietnamese_sample.py``, the records of ``bench/spikes.py``: each submission's
 topic from the generator, no analysis): daily counts of the total and of every topic over the
-demo's 91 days, the same backtest with as many 14-day origins as leave the first origin a history
-the default ``Setup`` forecasts every series of (an intermittent series needs 57 days at h = 14:
-2 origins, not 6).
+demo's 365 days (its 91 days and the year before's everyday submissions, the two files
+``make demo-data`` imports), the same backtest with as many 14-day origins as leave the first
+origin a history the default ``Setup`` forecasts every series of (an intermittent series needs 57
+days at h = 14).
 
-``demo-unplanted``: the same without the 130 submissions of the planted bursts (the flood and the
-campaign fall in the last 28 days, the test days). ``demo-redraws``: ``--draws`` redraws of the
+``demo-unplanted``: the same without the 130 submissions of the planted bursts (all four fall in
+the last 84 days: the flood and the campaign in the last 28). ``demo-redraws``: ``--draws`` redraws of the
 demo by the same generator over 2 years (``bench/spikes.py``), planted bursts left out, through the
 CFPB protocol (``--windows`` origins), figures averaged over the draws.
 
@@ -336,6 +337,7 @@ def backtest(frame: pd.DataFrame, windows: int, horizon: int) -> dict:
     table = pd.DataFrame(per_origin)
     summary = table.groupby("unique_id")[["mase", "snaive_mase", "cover80", "cover95"]].mean()
     summary["ratio"] = summary["mase"] / summary["snaive_mase"]
+    total = table[table["unique_id"] == "all"]
     return {
         "days": int(frame["ds"].nunique()),
         "origins": windows,
@@ -343,6 +345,21 @@ def backtest(frame: pd.DataFrame, windows: int, horizon: int) -> dict:
         "per_series": summary.round(3).to_dict(orient="index"),
         "all_mase": float(table["mase"].mean()),
         "all_snaive_mase": float(table["snaive_mase"].mean()),
+        "total_by_origin": total[["cutoff", "model", "mase", "snaive_mase"]]
+        .round(3)
+        .to_dict(orient="records"),
+        "total_interval": origin_bootstrap(total["mase"].to_numpy(), total["snaive_mase"].to_numpy()),
+    }
+
+
+def origin_bootstrap(ours: np.ndarray, naive: np.ndarray, draws: int = 2000) -> dict[str, list[float]]:
+    """95 % intervals of the mean MASE and of its ratio to the seasonal naive's, origins resampled."""
+    rng = np.random.default_rng(0)
+    picks = rng.integers(0, len(ours), size=(draws, len(ours)))
+    means, ratios = ours[picks].mean(axis=1), ours[picks].mean(axis=1) / naive[picks].mean(axis=1)
+    return {
+        "mase": [round(float(v), 3) for v in np.percentile(means, [2.5, 97.5])],
+        "ratio": [round(float(v), 3) for v in np.percentile(ratios, [2.5, 97.5])],
     }
 
 
@@ -406,6 +423,14 @@ def main() -> None:
                     f"{uid:40} MASE {row['mase']:.3f}  sNaive {row['snaive_mase']:.3f}  "
                     f"ratio {row['ratio']:.3f}  cover80 {row['cover80']:.2f} cover95 {row['cover95']:.2f}"
                 )
+            if "total_interval" in result:
+                interval = result["total_interval"]
+                print(
+                    f"total, 95 % interval over origins: MASE {interval['mase']}, ratio {interval['ratio']}; "
+                    "by origin (cutoff model MASE sNaive):"
+                )
+                for row in result["total_by_origin"]:
+                    print(f"  {row['cutoff']} {row['model']:34} {row['mase']:.3f} {row['snaive_mase']:.3f}")
     if total:
         print(
             f"\nM4 total with backtest: {total:.1f} s wall, {cpu_total:.1f} CPU s on {args.jobs} jobs "

@@ -18,16 +18,17 @@ false alarms on demo-like daily series.
    (place) and channel must name the injected issue first.
 3. **False alarms** (``examples/make_vietnamese_sample.py``, imported, not copied: its own records
    give each submission's topic and province, no analysis is run): daily counts of the total, every
-   topic, province and topic × province of the demo itself (91 days) and of ``--draws`` redraws
-   (seeds 1, 2, ...) by the same code over 2 years ending on the demo's last day, the everyday rate
-   kept (``N_ROWS`` raised with the span; the planted bursts, at their fixed dates, come once).
+   topic, province and topic × province of the demo itself (365 days, its history included) and of
+   ``--draws`` redraws (seeds 1, 2, ...) by the same code over 2 years ending on the demo's last
+   day, the everyday rate kept (``N_ROWS`` raised with the span; the planted bursts, at their fixed
+   dates, come once).
    The detector runs as ``insight.warnings.detect`` runs it (default ``SpikeRules``, Vietnamese
    holidays, a warning per run of alert days, none below ``k_anonymity`` distinct senders; every
    generated submission has a sender of its own). A warning that overlaps the days of a planted
    burst (flood, water outage, school fees, petition campaign) on a series that carries it is that
    burst's detection; every other warning is a false alarm, counted per series per quarter of
    evaluated days (days with a verdict, the burst's days left out of the series that carry it).
-   The generator makes no dip on holidays: the detector leaves them out all the same.
+   The generator makes a dip at Tết only; the detector leaves every holiday out all the same.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -239,32 +241,46 @@ def demo_generator() -> ModuleType:
 
 
 def demo_records(seed: int | None = None, days: int | None = None) -> list[DemoRecord]:
-    """The demo's submissions (``seed`` None, ``days`` None) or a redraw with another seed and over
-    ``days`` ending on the demo's last day; the spread-out rows (background, English, old names,
-    rumours of no place) keep their daily rate, the bursts come once."""
+    """The demo's submissions with its year of history (``seed`` None, ``days`` None: the two files
+    ``make demo-data`` imports) or a redraw with another seed and over ``days`` ending on the demo's
+    last day; the spread-out rows (background, English, old names, rumours of no place) keep their
+    daily rate, the bursts come once."""
     gen = demo_generator()
-    topic_of = {p: t for t, block in gen.TOPIC_TEXTS.items() for p in gen.paragraphs(block)}
+    if seed is None and days is None:
+        return _labelled(gen, lambda: gen.history_drafts() + gen.build_drafts())
     demo_days = (gen.LAST_DAY - gen.FIRST_DAY).days + 1
     span = days or demo_days
     bursts = sum(1 for r in gen.RUMOURS if r[1]) + 45 + 25 + 20 + 40
     n_rows = gen.N_ROWS + round((gen.N_ROWS - bursts) * (span / demo_days - 1))
-    labels: dict[int, tuple[str | None, str]] = {}
-    original = (gen.vietnamese_draft, gen.FIRST_DAY, gen.N_ROWS)
+    original = (gen.FIRST_DAY, gen.N_ROWS)
+    gen.FIRST_DAY, gen.N_ROWS = gen.LAST_DAY - timedelta(span - 1), n_rows
+    try:
+        return _labelled(gen, lambda: gen.build_drafts(gen.SEED if seed is None else seed))
+    finally:
+        gen.FIRST_DAY, gen.N_ROWS = original
+
+
+def _labelled(gen: ModuleType, build: Callable[[], list]) -> list[DemoRecord]:
+    """The records of the drafts ``build`` makes, each with the topic of the text it was drawn
+    from (the generator's own label) and its province."""
+    topic_of = {p: t for t, block in gen.TOPIC_TEXTS.items() for p in gen.paragraphs(block)}
+    labels: dict[int, tuple[object, str | None, str]] = {}  # the draft kept: its id stays its own
+    original = gen.vietnamese_draft
 
     def recording(rng, template, place, channel, when, tag, **options):
-        draft = original[0](rng, template, place, channel, when, tag, **options)
-        labels[id(draft)] = (topic_of.get(template, PLANTED_TOPICS.get(tag)), place.province)
+        draft = original(rng, template, place, channel, when, tag, **options)
+        labels[id(draft)] = (draft, topic_of.get(template, PLANTED_TOPICS.get(tag)), place.province)
         return draft
 
-    gen.vietnamese_draft, gen.FIRST_DAY, gen.N_ROWS = recording, gen.LAST_DAY - timedelta(span - 1), n_rows
+    gen.vietnamese_draft = recording
     try:
-        drafts = gen.build_drafts(gen.SEED if seed is None else seed)
+        drafts = build()
     finally:
-        gen.vietnamese_draft, gen.FIRST_DAY, gen.N_ROWS = original
+        gen.vietnamese_draft = original
     provinces = {row[1] for row in gen.LOCALITIES}
     found = []
     for d in drafts:
-        topic, province = labels.get(id(d), (PLANTED_TOPICS.get(d.tag), None))
+        _, topic, province = labels.get(id(d), (d, PLANTED_TOPICS.get(d.tag), None))
         if id(d) not in labels and d.locality:
             province = next((p for p in provinces if d.locality.endswith(p)), None)
         found.append(DemoRecord(d.received_at.date(), topic, province, d.tag))
@@ -392,8 +408,8 @@ def run_false_alarms(draws: int, jobs: int) -> None:
     started = time.perf_counter()
     rows, detections = false_alarm_rows(None, None, k)
     report_false_alarms(
-        f"Demo's own series (seed {demo_generator().SEED}, 91 days, k = {k}; "
-        f"{time.perf_counter() - started:.0f} s)",
+        f"Demo's own series (seeds {demo_generator().SEED} and {demo_generator().HISTORY_SEED}, 365 days, "
+        f"k = {k}; {time.perf_counter() - started:.0f} s)",
         rows,
         detections,
     )

@@ -1,4 +1,5 @@
-"""Generate ``vietnamese_submissions.jsonl``, the illustrative Vietnamese demo feed.
+"""Generate ``vietnamese_submissions.jsonl``, the illustrative Vietnamese demo feed, and
+``vietnamese_history.jsonl``, its everyday submissions of the year before.
 
 Every text below was written for the CivicPulse project. The people, phone numbers, ID
 numbers, e-mail addresses, licence plates and house numbers are invented (randomly
@@ -8,8 +9,8 @@ taken from the address mapping shipped with ``underthesea`` (``underthesea/addre
 data/mapping.json``, source ``vietnamadminunits`` 1.0.4), copied into ``LOCALITIES``
 below so that this script needs only the standard library.
 
-The script is deterministic: ``random.Random(20261122)`` drives every choice, so
-re-running it reproduces ``vietnamese_submissions.jsonl`` byte for byte.
+The script is deterministic: ``random.Random(20261122)`` (``20251119`` for the year before)
+drives every choice, so re-running it reproduces both files byte for byte.
 
 Usage::
 
@@ -35,6 +36,12 @@ TZ = timezone(timedelta(hours=7))
 FIRST_DAY = date(2026, 8, 20)
 LAST_DAY = date(2026, 11, 18)
 OUT_PATH = Path(__file__).resolve().parent / "vietnamese_submissions.jsonl"
+# The year before: everyday submissions only, so that trends and forecasts have a history.
+HISTORY_SEED = 20251119
+HISTORY_FIRST_DAY = LAST_DAY - timedelta(days=364)
+HISTORY_PATH = Path(__file__).resolve().parent / "vietnamese_history.jsonl"
+# Tết: offices close for the official holiday, and fewer people write (Ất Tỵ 2025, Bính Ngọ 2026).
+TET_HOLIDAYS = ((date(2025, 1, 25), date(2025, 2, 2)), (date(2026, 2, 14), date(2026, 2, 22)))
 
 # ---------------------------------------------------------------------------
 # Places
@@ -1646,23 +1653,32 @@ def make_contact(rng: random.Random, place: Place | None, person: Person) -> dic
 # ---------------------------------------------------------------------------
 
 
-def all_days() -> list[date]:
-    """Every day in the sample window."""
-    n = (LAST_DAY - FIRST_DAY).days + 1
-    return [FIRST_DAY + timedelta(days=i) for i in range(n)]
+def all_days(first: date | None = None, last: date | None = None) -> list[date]:
+    """Every day from ``first`` to ``last`` (the sample window by default)."""
+    first, last = first or FIRST_DAY, last or LAST_DAY
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
-def pick_day(rng: random.Random, channel: str) -> date:
-    """A day in the window; fewer submissions at weekends except on social media."""
-    days = all_days()
+def at_tet(day: date) -> bool:
+    """Whether ``day`` falls in the official Tết holiday."""
+    return any(start <= day <= end for start, end in TET_HOLIDAYS)
+
+
+def pick_day(rng: random.Random, channel: str, days: list[date] | None = None) -> date:
+    """A day of ``days`` (the sample window by default); fewer submissions at weekends except on
+    social media, and far fewer during Tết."""
+    days = days or all_days()
     weights = []
     for d in days:
         if d.weekday() < 5:
-            weights.append(1.0)
+            weight = 1.0
         elif channel == "social_media":
-            weights.append(0.9)
+            weight = 0.9
         else:
-            weights.append(0.55 if d.weekday() == 5 else 0.4)
+            weight = 0.55 if d.weekday() == 5 else 0.4
+        if at_tet(d):
+            weight *= 0.5 if channel == "social_media" else 0.15
+        weights.append(weight)
     return rng.choices(days, weights=weights)[0]
 
 
@@ -1893,15 +1909,15 @@ def vietnamese_draft(
     )
 
 
-def background_drafts(rng: random.Random, n: int) -> list[Draft]:
-    """Everyday submissions spread over the whole window."""
+def background_drafts(rng: random.Random, n: int, days: list[date] | None = None) -> list[Draft]:
+    """Everyday submissions spread over ``days`` (the whole window by default)."""
     texts = {topic: paragraphs(block) for topic, block in TOPIC_TEXTS.items()}
     topics = sorted(texts)
     out = []
     for _ in range(n):
         topic = rng.choices(topics, weights=[TOPIC_WEIGHTS[t] for t in topics])[0]
         channel = weighted(rng, BACKGROUND_CHANNELS)
-        when = at_hour(rng, pick_day(rng, channel), CHANNEL_HOURS[channel])
+        when = at_hour(rng, pick_day(rng, channel, days), CHANNEL_HOURS[channel])
         place = pick_place(rng)
         p_attach = 0.07 if topic in ("environment", "traffic_transport") else 0.02
         out.append(
@@ -2191,21 +2207,47 @@ def build_drafts(seed: int = SEED) -> list[Draft]:
     return [drafts[i] for i in order]
 
 
+def history_drafts(seed: int = HISTORY_SEED) -> list[Draft]:
+    """The everyday submissions of the year before the sample window (from ``HISTORY_FIRST_DAY``),
+    at the window's own daily rate of spread-out submissions (all but the spikes, the campaign and
+    the rumours tied to a place and dates), sorted by time."""
+    days = all_days(HISTORY_FIRST_DAY, FIRST_DAY - timedelta(days=1))
+    tied = {"flood", "water_outage", "school_fees", "campaign"}
+    spread = N_ROWS - sum(d.tag in tied for d in build_drafts()) - sum(1 for r in RUMOURS if r[1])
+    n = round(spread * len(days) / len(all_days()))
+    drafts = background_drafts(random.Random(seed), n, days)
+    order = sorted(range(len(drafts)), key=lambda i: (drafts[i].received_at, i))
+    return [drafts[i] for i in order]
+
+
 def build(seed: int = SEED) -> list[dict[str, Any]]:
     """All rows, sorted by time, with sequential ``demo-vi-NNNN`` ids."""
     return [d.row(f"demo-vi-{k + 1:04d}") for k, d in enumerate(build_drafts(seed))]
 
 
-def main() -> None:
-    """Write the JSONL file."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=OUT_PATH, help="output .jsonl path")
-    args = parser.parse_args()
-    rows = build()
-    with args.out.open("w", encoding="utf-8", newline="\n") as f:
+def build_history(seed: int = HISTORY_SEED) -> list[dict[str, Any]]:
+    """The year before's rows, sorted by time, with sequential ``demo-vi-history-NNNN`` ids."""
+    return [d.row(f"demo-vi-history-{k + 1:04d}") for k, d in enumerate(history_drafts(seed))]
+
+
+def write(rows: list[dict[str, Any]], path: Path) -> None:
+    """``rows`` as JSON lines."""
+    with path.open("w", encoding="utf-8", newline="\n") as f:
         for row in rows:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
-    print(f"wrote {len(rows)} rows to {args.out}")
+    print(f"wrote {len(rows)} rows to {path}")
+
+
+def main() -> None:
+    """Write the JSONL files."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=OUT_PATH, help="output .jsonl path")
+    parser.add_argument(
+        "--history-out", type=Path, default=HISTORY_PATH, help="the year before's .jsonl path"
+    )
+    args = parser.parse_args()
+    write(build(), args.out)
+    write(build_history(), args.history_out)
 
 
 if __name__ == "__main__":
