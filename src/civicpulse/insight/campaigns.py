@@ -159,11 +159,15 @@ def campaign_of(session: Session, submission_id: int, rules: CampaignRules | Non
 
 
 def campaign_for_group(
-    session: Session, group_id: int, rules: CampaignRules | None = None
+    session: Session,
+    group_id: int,
+    rules: CampaignRules | None = None,
+    links: Sequence[tuple[int, int]] | None = None,
 ) -> Campaign | None:
-    """The campaign that a near-duplicate group (with the groups linked to it) forms, or ``None``."""
+    """The campaign that a near-duplicate group (with the groups linked to it) forms, or ``None``;
+    ``links``: the store's ``split_links``, when the caller has read them already."""
     rules = rules or CampaignRules()
-    canonical = _components(split_links(session))
+    canonical = _components(split_links(session) if links is None else links)
     root = canonical.get(group_id, group_id)
     raw = [g for g, r in canonical.items() if r == root] or [group_id]
     return evaluate(root, group_members(session, raw), rules)

@@ -56,8 +56,9 @@ def update_counts(session: Session, submission_ids: Sequence[int], rules: Campai
     the stored spike detections."""
     cutoff = hourly_cutoff()
     changed = replace_facts(session, read_facts(session, submission_ids), cutoff)
-    for group in campaign_candidates(session, submission_ids, min(2, rules.min_size)):
-        campaign = campaign_for_group(session, group, rules)
+    links = split_links(session)
+    for group in campaign_candidates(session, submission_ids, min(2, rules.min_size), links):
+        campaign = campaign_for_group(session, group, rules, links)
         if campaign is None:
             members = list(
                 session.scalars(
@@ -72,10 +73,13 @@ def update_counts(session: Session, submission_ids: Sequence[int], rules: Campai
     prune_hours(session, cutoff)
 
 
-def campaign_candidates(session: Session, submission_ids: Sequence[int], min_size: int) -> list[int]:
+def campaign_candidates(
+    session: Session, submission_ids: Sequence[int], min_size: int, links: Sequence[tuple[int, int]]
+) -> list[int]:
     """The near-duplicate groups of these submissions that may form, or have formed, a campaign:
-    those of at least ``min_size`` members, those with linked groups, those whose facts are marked.
-    A lone submission's group (most of them) is none of these and needs no campaign check."""
+    those of at least ``min_size`` members, those with ``links`` (the store's ``split_links``),
+    those whose facts are marked. A lone submission's group (most of them) is none of these and
+    needs no campaign check."""
     groups = set(
         session.scalars(
             select(NearDuplicateRow.group_id).where(NearDuplicateRow.submission_id.in_(list(submission_ids)))
@@ -91,7 +95,7 @@ def campaign_candidates(session: Session, submission_ids: Sequence[int], min_siz
             .having(func.count() >= min_size)
         )
     )
-    linked = {g for pair in split_links(session) for g in pair}
+    linked = {g for pair in links for g in pair}
     marked = set(
         session.scalars(select(TrendFactRow.campaign).where(TrendFactRow.campaign.in_(groups)).distinct())
     )
