@@ -5,15 +5,19 @@ Content-Security-Policy."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Response
 
+from civicpulse.domain import Contact, SubmissionIn
 from civicpulse.settings import Settings
+from civicpulse.store.counts import LOCAL_TZ
 from civicpulse.store.db import Database
+from civicpulse.store.tables import utcnow
 from tests.conftest import LiveServer
-from tests.test_warnings import SPIKE, cli_on, seed
+from tests.test_warnings import PLACES, ROUTINE, SPIKE, _analyse, cli_on, seed
 from tests.web.conftest import SQLITE_ONLY, sign_in
 
 pytestmark = SQLITE_ONLY
@@ -111,3 +115,49 @@ def test_a_phone_can_read_the_overview(seeded: None, browser: Browser, live_serv
         assert problems == []
     finally:
         context.close()
+
+
+@pytest.fixture
+def recent(settings: Settings, db: Database, tmp_path: Path) -> None:
+    """Eight weeks up to yesterday (the fan's window): 3 senders a day, 6 on Mondays."""
+    today = utcnow().astimezone(LOCAL_TZ).date()
+    items, topics = [], []
+    for offset in range(1, 57):
+        day = today - timedelta(days=offset)
+        for n in range(6 if day.weekday() == 0 else 3):
+            items.append(
+                SubmissionIn(
+                    text=ROUTINE.format(what="đường", day=day, n=n),
+                    received_at=datetime(day.year, day.month, day.day, 8 + n, tzinfo=LOCAL_TZ),
+                    contact=Contact(email=f"dan{offset}-{n}@example.org"),
+                    locality=PLACES["79"],
+                )
+            )
+            topics.append("traffic")
+    _analyse(settings, db, items, topics)
+    done = cli_on(settings, tmp_path)("trends", "rebuild")
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_fan_shows_days_under_k_as_grey_bars_never_as_counts(
+    recent: None, page: Page, live_server: LiveServer, problems: list[str]
+) -> None:
+    sign_in(page, live_server)
+    page.goto(f"{live_server.url}/overview")
+    page.wait_for_selector("#overview-fan[data-ready=true] canvas", timeout=30_000)
+    fan = page.request.get(f"{live_server.url}/overview/forecast.json").json()
+    hidden = [i for i, day in enumerate(fan["history"]) if day["value"] is None]
+    shown = [day["value"] for day in fan["history"] if day["value"] is not None]
+    assert len(hidden) == 48 and shown == [6] * 8
+    series = page.evaluate(
+        "() => echarts.getInstanceByDom(document.getElementById('overview-fan')).getOption().series"
+        ".map(s => ({name: s.name, type: s.type, data: s.data}))"
+    )
+    bars = next(s for s in series if s["name"] == "Dưới 5 người gửi")
+    assert bars["type"] == "bar"
+    assert [i for i, value in enumerate(bars["data"]) if value is not None] == hidden
+    assert {bars["data"][i] for i in hidden} == {5}
+    received = next(s for s in series if s["name"] == "Đã nhận")
+    assert all(received["data"][i] is None for i in hidden)
+    assert "dưới 5 người gửi" in page.locator("#fan-note").inner_text()
+    assert problems == []

@@ -417,8 +417,12 @@ VI: dict[str, str] = {
         "trong khung nhỏ."
     ),
     "overview.fan.title": "Dự báo 14 ngày tới",
-    "overview.fan.note": "Đường giữa là giá trị dự báo; dải đậm là khoảng 80 %, dải nhạt là khoảng 95 %.",
+    "overview.fan.note": (
+        "Đường giữa là giá trị dự báo; dải đậm là khoảng 80 %, dải nhạt là khoảng 95 %. "
+        "Cột xám: ngày có dưới {k} người gửi, số liệu được ẩn."
+    ),
     "overview.fan.history": "Đã nhận",
+    "overview.fan.hidden": "Dưới {k} người gửi",
     "overview.fan.mean": "Dự báo",
     "overview.fan.band80": "Khoảng 80 %",
     "overview.fan.band95": "Khoảng 95 %",
@@ -1029,9 +1033,11 @@ EN: dict[str, str] = {
     ),
     "overview.fan.title": "Forecast, next 14 days",
     "overview.fan.note": (
-        "The middle line is the forecast; the dark band the 80 % interval, the light band the 95 % interval."
+        "The middle line is the forecast; the dark band the 80 % interval, the light band the 95 % interval. "
+        "Grey bars: days with fewer than {k} senders, whose count is hidden."
     ),
     "overview.fan.history": "Received",
+    "overview.fan.hidden": "Under {k} senders",
     "overview.fan.mean": "Forecast",
     "overview.fan.band80": "80 % interval",
     "overview.fan.band95": "95 % interval",

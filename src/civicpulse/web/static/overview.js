@@ -126,12 +126,14 @@
     }
     return {
       tooltip: { trigger: "axis", renderMode: "richText" },
-      legend: { bottom: 0, data: [labels.history, labels.mean, labels.band80, labels.band95] },
+      legend: { bottom: 0, data: [labels.history, labels.hidden, labels.mean, labels.band80, labels.band95] },
       grid: { left: 40, right: 16, top: 16, bottom: 56 },
       xAxis: { type: "category", data: days, boundaryGap: false },
       yAxis: { type: "value", min: 0 },
       series: [
         { name: labels.history, type: "line", data: history.map(function (h) { return h.value; }), showSymbol: false, connectNulls: false, lineStyle: { color: "#343a40", width: 1.5 }, itemStyle: { color: "#343a40" } },
+        // a day under k shows as a grey bar up to k, its count "< k": never a value, never a gap that looks like none
+        { name: labels.hidden, type: "bar", data: history.map(function (h) { return h.value === null ? data.k : null; }), barWidth: "70%", itemStyle: { color: "#ced4da" }, tooltip: { valueFormatter: function () { return belowK; } } },
         { name: "lo95", type: "line", stack: "b95", data: pad.concat(points.map(function (p) { return p.lo95; })), lineStyle: { opacity: 0 }, showSymbol: false, silent: true, tooltip: { show: false } },
         { name: labels.band95, type: "line", stack: "b95", data: pad.concat(band("lo95", "hi95")), lineStyle: { opacity: 0 }, areaStyle: { color: "#a5d8ff", opacity: 0.6 }, itemStyle: { color: "#a5d8ff" }, showSymbol: false },
         { name: "lo80", type: "line", stack: "b80", data: pad.concat(points.map(function (p) { return p.lo80; })), lineStyle: { opacity: 0 }, showSymbol: false, silent: true, tooltip: { show: false } },
