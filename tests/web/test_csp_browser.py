@@ -4,6 +4,7 @@ and the browser reports no violation."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from urllib.parse import urljoin
 
 import pytest
 from playwright.sync_api import ConsoleMessage, Page
@@ -79,3 +80,17 @@ def test_redoc_renders_the_operations_offline(
     page.wait_for_selector("[data-role='search:results'] li")  # the search worker runs
     assert outside == []
     assert all("https://cdn.redoc.ly/redoc/logo-mini.svg" in text for text in violations), violations
+
+
+def test_pages_ask_for_no_resource_the_server_lacks(page: Page, live_server: LiveServer) -> None:
+    """The tab's icon is declared and served, so no browser asks for a /favicon.ico that is a 404."""
+    missing: list[str] = []
+    page.on("response", lambda response: missing.append(response.url) if response.status == 404 else None)
+    page.goto(f"{live_server.url}/login")
+    sign_in(page, live_server)
+    icon = page.locator("link[rel=icon]").get_attribute("href")
+    assert icon is not None
+    served = page.request.get(urljoin(page.url, icon))
+    assert served.status == 200 and served.headers["content-type"].startswith("image/svg+xml")
+    page.wait_for_timeout(500)  # the browser fetches the icon after the page
+    assert missing == []
