@@ -131,7 +131,7 @@
       xAxis: { type: "category", data: days, boundaryGap: false },
       yAxis: { type: "value", min: 0 },
       series: [
-        { name: labels.history, type: "line", data: history.map(function (h) { return h.value; }), showSymbol: false, connectNulls: false, lineStyle: { color: "#343a40", width: 1.5 }, itemStyle: { color: "#343a40" } },
+        { name: labels.history, type: "line", data: history.map(function (h) { return h.value; }), symbol: "circle", symbolSize: 4, connectNulls: false, lineStyle: { color: "#343a40", width: 1.5 }, itemStyle: { color: "#343a40" } },
         // a day under k shows as a grey bar up to k, its count "< k": never a value, never a gap that looks like none
         { name: labels.hidden, type: "bar", data: history.map(function (h) { return h.value === null ? data.k : null; }), barWidth: "70%", itemStyle: { color: "#ced4da" }, tooltip: { valueFormatter: function () { return belowK; } } },
         { name: "lo95", type: "line", stack: "b95", data: pad.concat(points.map(function (p) { return p.lo95; })), lineStyle: { opacity: 0 }, showSymbol: false, silent: true, tooltip: { show: false } },
