@@ -24,6 +24,8 @@ from civicpulse.insight.forecast import (
     InsufficientHistory,
     Setup,
     calibration_factors,
+    count_dispersion,
+    count_interval,
     forecast,
     scaled,
 )
@@ -71,12 +73,32 @@ def test_forecasts_are_never_negative_and_intervals_nested() -> None:
 def test_intermittent_series_get_an_intermittent_model_with_intervals() -> None:
     rng = np.random.default_rng(2)
     sparse = np.where(rng.random(84) < 0.2, rng.integers(1, 4, 84), 0).astype(float)
-    result = forecast(daily("sparse", sparse), 7, Setup())
-    choice = result.choices["sparse"]
-    assert choice.intermittent and choice.model in INTERMITTENT
-    assert choice.intervals == "conformal"
-    assert_nested_and_positive(result.points)
-    assert (result.points["hi95"] > result.points["lo95"]).any()
+    frame = pd.concat([daily("sparse", sparse), daily("tonnes", sparse * 0.37)])
+    result = forecast(frame, 7, Setup())
+    for uid in ("sparse", "tonnes"):
+        choice = result.choices[uid]
+        assert choice.intermittent and choice.model in INTERMITTENT
+        assert_nested_and_positive(result.points[result.points["unique_id"] == uid])
+    assert result.choices["sparse"].intervals == "count"  # whole numbers: a count's range
+    assert result.choices["tonnes"].intervals == "conformal"  # any other quantity: around the mean
+    counts = result.points[result.points["unique_id"] == "sparse"]
+    bounds = counts[["lo80", "hi80", "lo95", "hi95"]].to_numpy()
+    assert (bounds == np.floor(bounds)).all() and (counts["hi95"] >= 1).all()
+
+
+@pytest.mark.parametrize(("mean", "dispersion"), [(0.3, 0.0), (0.8, 0.0), (0.5, 1.5), (2.0, 0.6)])
+def test_count_intervals_cover_at_least_their_level(mean: float, dispersion: float) -> None:
+    rng = np.random.default_rng(7)
+    n = 40_000
+    if dispersion:
+        y = rng.negative_binomial(1 / dispersion, 1 / (1 + dispersion * mean), n)
+    else:
+        y = rng.poisson(mean, n)
+    assert count_dispersion(y.astype(float), np.full(n, mean)) == pytest.approx(dispersion, abs=0.12)
+    for level in (80, 95):
+        lo, hi = count_interval(np.array([mean]), dispersion, level)
+        covered = float(np.mean((y >= lo[0]) & (y <= hi[0])))
+        assert level / 100 <= covered < level / 100 + 0.2
 
 
 def backtest(rng: np.random.Generator, series: int, steps: int, half80: float, half95: float) -> pd.DataFrame:

@@ -11,7 +11,12 @@ yearly season on weekly data) and the number of last points it is fitted on afte
 mean or the median of the models, bounds included) is kept unless a single model backtests better by
 ``ensemble_margin`` (one backtest is noisy; the combination is the robust default). Intervals are
 the models' own at 80 % and 95 %, conformal (statsforecast's ``ConformalIntervals``) for the
-intermittent models, which have none; when the backtest shows the model's own interval missing more
+intermittent models, which have none, except on counts (every value a whole number, as trend
+counts are): there each step's interval is the central range of a negative binomial count with the
+forecast as its mean and the dispersion the backtest's errors show (variance ``μ + αμ²``, Poisson at
+``α = 0``), whole numbers whose coverage is at least nominal where a symmetric band around a mean
+of 0.3 a day would miss every day with one submission; when the backtest shows the model's own
+interval missing more
 than ``conformal_below`` of the points, the series gets conformal intervals instead. With
 ``calibrate``, the models' own half-widths are then scaled per model and level by one factor over
 the group of series, so that the backtest windows are covered at the nominal rate (the factor is the
@@ -94,7 +99,7 @@ class Choice:
 
     model: str
     backtest_mase: float
-    intervals: str  # "model" or "conformal"
+    intervals: str  # "model", "conformal" or "count"
     intermittent: bool
 
 
@@ -297,6 +302,35 @@ def _conformal(cv: pd.DataFrame, model: str) -> pd.DataFrame:
     return pd.DataFrame({level: errors.quantile(level / 100) for level in LEVELS})
 
 
+def count_dispersion(y: np.ndarray, mean: np.ndarray) -> float:
+    """The negative binomial dispersion ``α`` (variance ``μ + αμ²``) that the squared errors of
+    ``mean`` against the counts ``y`` show, by moments; 0 (Poisson) where they spread less."""
+    level = float(np.mean(mean))
+    if level <= 0:
+        return 0.0
+    return max(0.0, (float(np.mean((y - mean) ** 2)) - level) / float(np.mean(mean**2)))
+
+
+def count_interval(mean: np.ndarray, dispersion: float, level: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per step, the central ``level`` % range of a negative binomial count with that mean and
+    ``dispersion`` (Poisson at 0): whole numbers covering at least ``level`` % of the probability."""
+    from scipy import stats
+
+    mu = np.clip(np.nan_to_num(mean, nan=0.0), 1e-9, None)
+    tail = (1 - level / 100) / 2
+    if dispersion <= 1e-9:
+        counts = stats.poisson(mu)
+    else:
+        size = 1 / dispersion
+        counts = stats.nbinom(size, size / (size + mu))
+    return counts.ppf(tail), counts.ppf(1 - tail)
+
+
+def _whole_numbers(data: pd.DataFrame) -> pd.Series:
+    """Per series, whether every value is a whole number of at least 0 (a count)."""
+    return data.groupby("unique_id")["y"].agg(lambda y: bool(((y >= 0) & (y == np.floor(y))).all()))
+
+
 def _choose(
     cv: pd.DataFrame, candidates: Sequence[str], scales: pd.Series, setup: Setup, intermittent: bool
 ) -> dict[str, Choice]:
@@ -350,6 +384,14 @@ def settle(
     first_cutoff = cv.groupby("unique_id")["cutoff"].min()
     history = data[data["ds"] <= data["unique_id"].map(first_cutoff)]
     choices = _choose(cv, candidates, _scales(history, setup.season_length), setup, intermittent)
+    dispersion: dict[str, float] = {}
+    if intermittent:
+        counts = _whole_numbers(data)
+        for uid, rows in cv.groupby("unique_id"):
+            if counts[uid]:
+                choice = choices[str(uid)]
+                choices[str(uid)] = Choice(choice.model, choice.backtest_mase, "count", True)
+                dispersion[str(uid)] = count_dispersion(rows["y"].to_numpy(), rows[choice.model].to_numpy())
     conformal = {
         model: _conformal(cv, model)
         for model in {c.model for c in choices.values() if c.intervals == "conformal" and not intermittent}
@@ -367,7 +409,9 @@ def settle(
         mean = part[choice.model].to_numpy()
         bounds = {}
         for level in LEVELS:
-            if choice.intervals == "conformal" and not intermittent:
+            if choice.intervals == "count":
+                bounds[level] = count_interval(mean, dispersion[str(uid)], level)
+            elif choice.intervals == "conformal" and not intermittent:
                 width = float(conformal[choice.model].loc[uid, level])
                 bounds[level] = (mean - width, mean + width)
             else:
