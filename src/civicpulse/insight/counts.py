@@ -33,6 +33,7 @@ from civicpulse.store.counts import (
     replace_facts,
     stored_facts,
 )
+from civicpulse.store.db import among
 from civicpulse.store.detections import note_changes
 from civicpulse.store.neardup import NearDuplicateRow, split_links
 from civicpulse.store.tables import TrendFactRow
@@ -82,7 +83,9 @@ def campaign_candidates(
     needs no campaign check."""
     groups = set(
         session.scalars(
-            select(NearDuplicateRow.group_id).where(NearDuplicateRow.submission_id.in_(list(submission_ids)))
+            select(NearDuplicateRow.group_id).where(
+                among(session, NearDuplicateRow.submission_id, submission_ids)
+            )
         )
     )
     if not groups:
@@ -90,14 +93,16 @@ def campaign_candidates(
     wanted = set(
         session.scalars(
             select(NearDuplicateRow.group_id)
-            .where(NearDuplicateRow.group_id.in_(groups))
+            .where(among(session, NearDuplicateRow.group_id, groups))
             .group_by(NearDuplicateRow.group_id)
             .having(func.count() >= min_size)
         )
     )
     linked = {g for pair in links for g in pair}
     marked = set(
-        session.scalars(select(TrendFactRow.campaign).where(TrendFactRow.campaign.in_(groups)).distinct())
+        session.scalars(
+            select(TrendFactRow.campaign).where(among(session, TrendFactRow.campaign, groups)).distinct()
+        )
     )
     return sorted(g for g in groups if g in wanted or g in linked or g in marked)
 

@@ -24,6 +24,7 @@ from sqlalchemy import String, bindparam, case, cast, delete, distinct, func, li
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
+from civicpulse.store.db import among
 from civicpulse.store.detections import clear_detections
 from civicpulse.store.tables import (
     AnnotationRow,
@@ -89,13 +90,13 @@ def read_facts(session: Session, submission_ids: Sequence[int]) -> list[Fact]:
         rows = session.execute(
             select(
                 SubmissionRow.id, SubmissionRow.received_at, SubmissionRow.channel, SubmissionRow.sender_key
-            ).where(SubmissionRow.id.in_(ids))
+            ).where(among(session, SubmissionRow.id, ids))
         ).all()
         stages: dict[tuple[int, str], dict[str, Any]] = {
             (sid, stage): data or {}
             for sid, stage, data in session.execute(
                 select(AnnotationRow.submission_id, AnnotationRow.stage, AnnotationRow.data).where(
-                    AnnotationRow.submission_id.in_(ids),
+                    among(session, AnnotationRow.submission_id, ids),
                     AnnotationRow.stage.in_(("topic", "places", "sentiment")),
                 )
             ).all()
@@ -103,7 +104,7 @@ def read_facts(session: Session, submission_ids: Sequence[int]) -> list[Fact]:
         labels: dict[tuple[int, str], str] = {}
         for sid, task, value in session.execute(
             select(LabelRow.submission_id, LabelRow.task, LabelRow.value)
-            .where(LabelRow.submission_id.in_(ids), LabelRow.task.in_(("topic", "sentiment")))
+            .where(among(session, LabelRow.submission_id, ids), LabelRow.task.in_(("topic", "sentiment")))
             .order_by(LabelRow.id)
         ).all():
             labels[(sid, task)] = value
@@ -132,7 +133,9 @@ def stored_facts(session: Session, submission_ids: Sequence[int]) -> list[Fact]:
     for ids in _chunks(sorted(set(submission_ids))):
         found.extend(
             Fact(*row)
-            for row in session.execute(select(*FACT_COLUMNS).where(TrendFactRow.submission_id.in_(ids)))
+            for row in session.execute(
+                select(*FACT_COLUMNS).where(among(session, TrendFactRow.submission_id, ids))
+            )
         )
     return found
 
@@ -249,7 +252,7 @@ def replace_facts(session: Session, facts: Sequence[Fact], cutoff: str) -> Cells
         deltas.add(fact, -1)
     if old:
         for ids in _chunks([f.submission_id for f in old]):
-            session.execute(delete(TrendFactRow).where(TrendFactRow.submission_id.in_(ids)))
+            session.execute(delete(TrendFactRow).where(among(session, TrendFactRow.submission_id, ids)))
     new = [replace(f, counted=kept[f.submission_id].counted, campaign=kept[f.submission_id].campaign)
            if f.submission_id in kept else f for f in facts]  # fmt: skip
     for fact in new:

@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from civicpulse.store.db import Database
+from civicpulse.store.db import Database, among
 from civicpulse.store.tables import Base, Id, SubmissionRow, UtcDateTime, utcnow
 
 _IN_CHUNK = 500  # ids per IN (...) clause
@@ -200,7 +200,7 @@ def group_members(
                 SubmissionRow.sender_key,
             )
             .join(SubmissionRow, SubmissionRow.id == NearDuplicateRow.submission_id)
-            .where(NearDuplicateRow.group_id.in_(ids[start : start + _IN_CHUNK]))
+            .where(among(session, NearDuplicateRow.group_id, ids[start : start + _IN_CHUNK]))
         )
         if since is not None:
             query = query.where(SubmissionRow.received_at >= since)
