@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
@@ -29,7 +28,7 @@ from civicpulse.store.counts import UNKNOWN
 from civicpulse.store.db import Database
 from civicpulse.store.detections import stored_window
 from civicpulse.store.tables import OverviewSnapshotRow
-from tests.conftest import LiveServer, make_settings
+from tests.conftest import LiveServer, make_settings, wait_until
 from tests.server import serving
 from tests.test_warnings import counted_complaints
 from tests.web.conftest import html_client, http_sign_in
@@ -38,15 +37,6 @@ from tests.web.conftest import html_client, http_sign_in
 @pytest.fixture
 def settings(db_url: str) -> Settings:
     return make_settings(db_url, overview_refresh_seconds=0.2)
-
-
-def _wait(condition: Callable[[], bool], timeout: float = 60.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 def _snapshot(db: Database, last: date) -> OverviewSnapshotRow | None:
@@ -96,14 +86,16 @@ def test_the_server_refreshes_the_country_overview_and_warnings_on_its_own(
     last, k = default_last_day(), settings.k_anonymity
     counted_complaints(settings, db, last - timedelta(days=40), range(0, 1))
     counted_complaints(settings, db, last - timedelta(days=2), range(1, 1 + 2 * k))
-    assert _wait(lambda: _up_to_date(db, last, k, 2 * k)), "no snapshot without a page view"
+    assert wait_until(lambda: _up_to_date(db, last, k, 2 * k), timeout=60), "no snapshot without a page view"
     _as_computed_now(db, last, k)
     assert _current(db, last, k), "the spike of the week is among the stored warnings"
     before = _snapshot(db, last)
     assert before is not None
 
     counted_complaints(settings, db, last - timedelta(days=1), range(100, 103))  # a late batch
-    assert _wait(lambda: _up_to_date(db, last, k, 2 * k + 3)), "the next round kept the old figures"
+    assert wait_until(lambda: _up_to_date(db, last, k, 2 * k + 3), timeout=60), (
+        "the next round kept the old figures"
+    )
     after = _snapshot(db, last)
     assert after is not None and after.changes > before.changes
     _as_computed_now(db, last, k)

@@ -5,21 +5,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from itertools import pairwise
 
 import pytest
 
 from civicpulse.periodic import Periodic
-
-
-def _wait(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
+from tests.conftest import wait_until
 
 
 def _threads_named(name: str) -> list[threading.Thread]:
@@ -33,7 +24,7 @@ def test_a_round_at_once_then_every_interval() -> None:
     runner.start()
     runner.start()  # already running: still one thread
     try:
-        assert _wait(lambda: len(rounds) >= 4)
+        assert wait_until(lambda: len(rounds) >= 4)
         assert len(_threads_named("test-repeats")) == 1
         assert _threads_named("test-repeats")[0].daemon
     finally:
@@ -53,7 +44,7 @@ def test_a_failing_round_is_logged_and_survived(caplog: pytest.LogCaptureFixture
     runner = Periodic("test-fails", work, 0.05, failure="test run failed")
     runner.start()
     try:
-        assert _wait(lambda: len(rounds) >= 3), "the thread died with the first round"
+        assert wait_until(lambda: len(rounds) >= 3), "the thread died with the first round"
     finally:
         runner.stop()
     assert not _threads_named("test-fails")
@@ -66,10 +57,10 @@ def test_wake_runs_the_next_round_now_and_stop_is_prompt() -> None:
     runner = Periodic("test-wake", lambda: rounds.append(time.monotonic()), 3600)
     runner.start()
     try:
-        assert _wait(lambda: len(rounds) == 1)
+        assert wait_until(lambda: len(rounds) == 1)
         woken = time.monotonic()
         runner.wake()
-        assert _wait(lambda: len(rounds) == 2, timeout=5)
+        assert wait_until(lambda: len(rounds) == 2, timeout=5)
         assert rounds[1] - woken < 2
     finally:
         stopping = time.monotonic()
@@ -91,7 +82,7 @@ def test_long_work_ends_early_on_its_stop_event() -> None:
 
     runner = Periodic("test-early", work, 3600)
     runner.start()
-    assert _wait(lambda: len(steps) >= 3)
+    assert wait_until(lambda: len(steps) >= 3)
     stopping = time.monotonic()
     runner.stop()
     assert time.monotonic() - stopping < 2 and not _threads_named("test-early")
@@ -107,10 +98,10 @@ def test_disabled_starts_no_thread_and_a_stopped_one_starts_again() -> None:
 
     again = Periodic("test-again", lambda: rounds.append(1), 3600)
     again.start()
-    assert _wait(lambda: len(rounds) == 1)
+    assert wait_until(lambda: len(rounds) == 1)
     again.stop()
     again.start()
     try:
-        assert _wait(lambda: len(rounds) == 2)
+        assert wait_until(lambda: len(rounds) == 2)
     finally:
         again.stop()
