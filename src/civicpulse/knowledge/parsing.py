@@ -119,7 +119,8 @@ def _damaged(what: str) -> Iterator[None]:
 
     pypdf, python-docx and zipfile fail on damaged bytes with nearly any exception type
     (KeyError, AttributeError, AssertionError, NotImplementedError, zlib.error ...), so the
-    libraries' calls, and only they, are wrapped; our own errors pass through."""
+    reading of the file is wrapped, and what is built from it happens outside; our own errors
+    pass through."""
     try:
         yield
     except CivicPulseError:
@@ -185,18 +186,19 @@ def parse_docx(data: bytes) -> ParsedDocument:
     """A Word document's paragraphs and tables in order; heading styles become headings."""
     import docx
 
-    builder = _Builder()
+    blocks: list[tuple[str, str | None]] = []  # (text, paragraph style; None for a table row)
     with _damaged("the DOCX file"):
         document = docx.Document(io.BytesIO(data))
         for kind, item in _docx_blocks(document):
             if kind == "table":
                 for row in item.rows:
-                    builder.add(" | ".join(dict.fromkeys(cell.text.strip() for cell in row.cells)))
+                    blocks.append((" | ".join(dict.fromkeys(cell.text.strip() for cell in row.cells)), None))
                 continue
-            style = (item.style.name if item.style is not None else "") or ""
-            level = _docx_heading_level(style)
-            builder.add(item.text, level)
+            blocks.append((item.text, (item.style.name if item.style is not None else "") or ""))
         title = document.core_properties.title or None
+    builder = _Builder()
+    for text, style in blocks:
+        builder.add(text, None if style is None else _docx_heading_level(style))
     return builder.build("docx", clean_block(title)[:500] if title else None)
 
 
